@@ -1,0 +1,66 @@
+"""Academy: the web application (factory, config, accounts, admin, API, CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The project root in a checkout, or site-packages in a wheel install: both hold
+#: ``templates/`` and ``migrations/`` beside the ``academy`` package.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; every piece is initialised here, in a visible order."""
+    from academy import auth, errors, i18n, security
+    from academy.config import load_settings
+    from academy.extensions import db, migrate
+
+    settings = load_settings(overrides=overrides)
+    app = Flask(
+        "academy",
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from courses.db import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    _register_blueprints(app)
+
+    from workers import celery_init_app
+
+    celery_init_app(app)
+
+    from academy import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from academy.accounts import bp as accounts_bp
+    from academy.admin import bp as admin_bp
+    from academy.api import init_app as init_api
+    from academy.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    init_api(app)

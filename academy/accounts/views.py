@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from academy.accounts import bp
+from academy.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
+from academy.forms import show_errors
+from courses.db import db
+from courses.errors import DomainError, InvalidCredentials
+from courses.services import accounts, organisations
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data)
+        except InvalidCredentials as error:
+            form.password.errors = [str(error.message)]
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            locale = session.get("locale")
+            session.clear()  # a fresh session on login: nothing carried over from before
+            if locale:
+                session["locale"] = locale
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    form.set_organisations(organisations.active_choices())
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                accounts.NewUser(
+                    name=form.name.data,
+                    password=form.password.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    organisation_id=form.organisation.data or None,
+                    qualification_level=form.qualification_level.data,
+                )
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash(_("Your account has been created."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> str | Response:
+    form = ProfileForm(obj=current_user)
+    form.set_organisations(organisations.active_choices())
+    if request.method == "GET":
+        form.organisation.data = current_user.organisation_id or 0
+        form.qualification_level.data = current_user.qualification_level.value
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                organisation_id=form.organisation.data or None,
+                qualification_level=form.qualification_level.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            # The nonce changed: every other session is now out; keep this one in.
+            login_user(current_user, remember=False)
+            flash(
+                _("Your password has been changed. Other devices have been logged out."), "success"
+            )
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)

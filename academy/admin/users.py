@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from academy.admin import bp
+from academy.admin.forms import ActiveForm, UserCreateForm, UserRolesForm
+from academy.forms import show_errors
+from courses.db import db
+from courses.errors import DomainError
+from courses.services import accounts, organisations
+
+
+@bp.get("/users")
+def users() -> str:
+    try:
+        page = accounts.search_users(
+            q=request.args.get("q") or None,
+            role=request.args.get("role") or None,
+            organisation_id=request.args.get("organisation_id", type=int),
+            page=request.args.get("page", 1, type=int),
+            per_page=30,
+        )
+    except DomainError as error:
+        flash(str(error.message), "error")
+        page = accounts.search_users(page=1, per_page=30)
+    return render_template(
+        "admin/users.html", page=page, organisations=organisations.active_choices()
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create_user() -> str | Response:
+    form = UserCreateForm()
+    form.organisation.choices = [(0, _("— none —"))] + [
+        (o.id, o.name) for o in organisations.active_choices()
+    ]
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                accounts.NewUser(
+                    name=form.name.data,
+                    password=form.password.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    organisation_id=form.organisation.data or None,
+                    qualification_level=form.qualification_level.data,
+                    roles=form.roles.data,
+                ),
+                actor=current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The account of %(name)s has been created.", name=user.name), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_detail(user_id: int) -> str | Response:
+    user = accounts.get_user(user_id)
+    roles_form = UserRolesForm(prefix="roles")
+    active_form = ActiveForm(prefix="active")
+    if request.method == "GET":
+        roles_form.roles.data = sorted(r.value for r in user.roles)
+    elif roles_form.validate_on_submit():
+        try:
+            accounts.set_roles(current_user, user, roles_form.roles.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(roles_form, error)
+        else:
+            db.session.commit()
+            flash(_("Roles saved."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template(
+        "admin/user_detail.html", user=user, roles_form=roles_form, active_form=active_form
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_user_active(user_id: int) -> Response:
+    user = accounts.get_user(user_id)
+    form = ActiveForm(prefix="active")
+    if form.validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            accounts.set_active(current_user, user, active)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Account activated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))

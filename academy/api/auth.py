@@ -1,0 +1,54 @@
+"""Bearer-token authentication for the API; the same permission rules as the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, g, request
+from flask_babel import gettext as _
+
+from courses.models import Role, User
+from courses.services import tokens
+
+F = TypeVar("F", bound=Callable[..., Any])
+BEARER = [{"bearerAuth": []}]
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def load_api_user() -> None:
+        if not request.path.startswith("/api/"):
+            return
+        g.api_user = None
+        g.api_token = None
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, secret = header.partition(" ")
+        if scheme.lower() == "bearer" and secret:
+            found = tokens.authenticate(secret.strip())
+            if found is not None:
+                g.api_user, g.api_token = found
+
+
+def current_api_user() -> User:
+    user = g.get("api_user")
+    if user is None:
+        abort(401, _("A valid bearer token is required: POST /api/v1/tokens to get one."))
+    return user
+
+
+def token_required(*roles: Role) -> Callable[[F], F]:
+    """Require a valid token, and one of ``roles`` when given (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_api_user()
+            if roles and not user.has_role(*roles):
+                abort(403, _("You do not have permission to do this."))
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

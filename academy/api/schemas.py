@@ -1,0 +1,99 @@
+"""Marshmallow schemas of the API; field names are fixed by SPEC §5."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from courses.models import OrganisationKind, QualificationLevel, Role
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ErrorSchema(Schema):
+    """``{"error": {"code", "message", "fields"}}`` with a 4xx or 5xx status."""
+
+    class Meta:
+        name = "Error"
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class ListArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def list_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+        },
+        name=name,
+    )
+
+
+class OrganisationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = fields.Enum(OrganisationKind, by_value=True, load_default=OrganisationKind.ORGANISATION)
+    contact_name = fields.String(allow_none=True, validate=validate.Length(max=60))
+    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    is_active = fields.Boolean(dump_only=True)
+
+
+class OrganisationRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    organisation_id = fields.Integer(allow_none=True)
+    organisation = fields.Nested(OrganisationRefSchema, allow_none=True)
+    qualification_level = fields.Enum(QualificationLevel, by_value=True)
+    roles = fields.Method("dump_roles")
+    is_active = fields.Boolean()
+    created_at = fields.DateTime(format="iso")
+
+    def dump_roles(self, user) -> list[str]:  # type: ignore[no-untyped-def]
+        return sorted(role.value for role in user.roles)
+
+
+class UserCreateSchema(Schema):
+    name = fields.String(required=True)
+    email = fields.String(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    password = fields.String(required=True, load_only=True)
+    roles = fields.List(fields.Enum(Role, by_value=True), load_default=lambda: [Role.LEARNER])
+    organisation_id = fields.Integer(load_default=None, allow_none=True)
+    qualification_level = fields.Enum(
+        QualificationLevel, by_value=True, load_default=QualificationLevel.NONE
+    )
+
+
+class UserQuerySchema(ListArgsSchema):
+    q = fields.String(load_default=None)
+    role = fields.Enum(Role, by_value=True, load_default=None)
+    organisation_id = fields.Integer(load_default=None)
+
+
+class TokenRequestSchema(Schema):
+    login = fields.String(required=True, metadata={"description": "e-mail or mobile number"})
+    password = fields.String(required=True, load_only=True)
+    name = fields.String(load_default="api", validate=validate.Length(max=80))
+
+
+class TokenResponseSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(format="iso", allow_none=True)
+    user = fields.Nested(UserSchema, required=True)

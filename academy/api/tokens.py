@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+
+from academy.api.auth import BEARER, token_required
+from academy.api.schemas import ErrorSchema, TokenRequestSchema, TokenResponseSchema, UserSchema
+from academy.api.users import user_json
+from courses.db import db
+from courses.services import accounts, tokens
+
+blp = Blueprint(
+    "api_tokens", __name__, url_prefix="/api/v1", description="Tokens and the current user"
+)
+
+
+@blp.post("/tokens")
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenResponseSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Wrong login or password")
+def create_token(data: dict[str, Any]) -> dict[str, Any]:
+    """Exchange a login (e-mail or phone) and password for a bearer token."""
+    user = accounts.authenticate(data["login"], data["password"])
+    secret, token = tokens.issue(user, name=data["name"])
+    db.session.commit()
+    return {"token": secret, "expires_at": token.expires_at, "user": user_json(user)}
+
+
+@blp.delete("/tokens/current")
+@blp.response(204)
+@blp.doc(security=BEARER)
+@token_required()
+def revoke_current_token() -> None:
+    """Revoke the token used for this request."""
+    tokens.revoke(g.api_token)
+    db.session.commit()
+
+
+@blp.get("/me")
+@blp.response(200, UserSchema)
+@blp.doc(security=BEARER)
+@token_required()
+def me() -> Any:
+    """The current user with roles."""
+    return user_json(g.api_user)

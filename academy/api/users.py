@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from academy.api.auth import BEARER, current_api_user, token_required
+from academy.api.schemas import (
+    ErrorSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserSchema,
+    list_schema,
+)
+from courses.db import db
+from courses.models import Role, User
+from courses.services import accounts
+
+blp = Blueprint("api_users", __name__, url_prefix="/api/v1", description="Users (admin)")
+UserListSchema = list_schema(UserSchema, "UserList")
+
+
+def user_json(user: User) -> User:
+    return user
+
+
+@blp.get("/users")
+@blp.arguments(UserQuerySchema, location="query")
+@blp.response(200, UserListSchema)
+@blp.doc(security=BEARER)
+@token_required(Role.ADMIN)
+def list_users(args: dict[str, Any]) -> dict[str, Any]:
+    """List and search users (name, e-mail, phone), by role or organisation."""
+    page = accounts.search_users(
+        q=args["q"],
+        role=args["role"],
+        organisation_id=args["organisation_id"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+@blp.post("/users")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="E-mail or phone already registered")
+@blp.doc(security=BEARER)
+@token_required(Role.ADMIN)
+def create_user(data: dict[str, Any]) -> User:
+    """Create a user with roles."""
+    user = accounts.create_user(accounts.NewUser(**data), actor=current_api_user())
+    db.session.commit()
+    return user

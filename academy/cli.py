@@ -1,0 +1,162 @@
+"""The ``academy`` command: Flask's CLI (run, shell, routes, db …) plus our commands.
+
+academy db upgrade
+academy create-user --email E --password P --name N --role learner|trainer|admin
+academy seed-demo [--year 2025] [--scale N]
+academy run [--host H] [--port P]
+academy demo
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from courses.db import db
+from courses.errors import DomainError
+from courses.models import Role
+
+
+def _create_app() -> Flask:
+    from academy import create_app
+    from academy.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+def main() -> None:
+    """Academy: training management for the Social Work Academy."""
+
+
+def _format_domain_error(error: DomainError) -> str:
+    details = "; ".join(
+        f"{field}: {', '.join(str(m) for m in messages)}"
+        for field, messages in error.fields.items()
+    )
+    return f"{error.message}" + (f" ({details})" if details else "")
+
+
+@click.command("create-user")
+@click.option("--email", default=None, help="E-mail address (e-mail or phone is required).")
+@click.option("--phone", default=None, help="Mainland mobile number.")
+@click.option("--password", required=True, help="Initial password (8 characters or more).")
+@click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=["learner"],
+    show_default=True,
+    type=click.Choice([r.value for r in Role]),
+    help="May be given several times.",
+)
+@click.option("--organisation", default=None, help="Organisation name (created if new).")
+@with_appcontext
+def create_user_command(
+    email: str | None,
+    phone: str | None,
+    password: str,
+    name: str,
+    roles: tuple[str, ...],
+    organisation: str | None,
+) -> None:
+    """Create a user account."""
+    import sqlalchemy as sa
+
+    from courses.models import Organisation
+    from courses.services import accounts, organisations
+
+    try:
+        organisation_id = None
+        if organisation:
+            found = db.session.scalar(
+                sa.select(Organisation).where(Organisation.name == organisation)
+            )
+            found = found or organisations.create(None, name=organisation)
+            organisation_id = found.id
+        user = accounts.create_user(
+            accounts.NewUser(
+                name=name,
+                password=password,
+                email=email,
+                phone=phone,
+                organisation_id=organisation_id,
+                roles=roles,
+            )
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(_format_domain_error(error)) from None
+    click.echo(
+        f"Created user {user.id}: {user.name} <{user.email or user.phone}> "
+        f"roles={','.join(sorted(r.value for r in user.roles))}"
+    )
+
+
+@click.command("seed-demo")
+@click.option("--year", type=int, default=None, help="Year of the demo data (default: this year).")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Multiply learners, courses and attendance (100 ≈ a large benchmark set).",
+)
+@with_appcontext
+def seed_demo_command(year: int | None, scale: int) -> None:
+    """Load realistic, deterministic demo data (refuses to load twice)."""
+    from courses.services import demo_data
+
+    started = time.perf_counter()
+    try:
+        summary = demo_data.seed(year=year, scale=scale)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(_format_domain_error(error)) from None
+    elapsed = time.perf_counter() - started
+    click.echo(summary.describe())
+    click.echo(f"Seeded in {elapsed:.1f} s.")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo_command(host: str, port: int) -> None:
+    """Migrate, load demo data if the database is empty, and serve the site."""
+    from flask_migrate import upgrade
+
+    from courses.services import demo_data
+
+    upgrade()
+    if demo_data.is_empty():
+        click.echo("Loading demo data …")
+        summary = demo_data.seed()
+        click.echo(summary.describe())
+    click.echo(f"\nDemo accounts (password for all: {demo_data.DEMO_PASSWORD}):")
+    for account in demo_data.DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:<8} {account.login:<28} {account.name}")
+    click.echo(f"\nAcademy is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, seed_demo_command, demo_command):
+        app.cli.add_command(command)

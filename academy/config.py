@@ -1,0 +1,153 @@
+"""Settings, read from the environment only (see the table in README.md).
+
+Small typed helpers in the manner of Redash's settings: each value has a default that
+suits the embedded single-process setup, and production overrides it by variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"expected a boolean (1/0, true/false), got {value!r}")
+
+
+def _int(name: str, value: str | None, default: int, minimum: int = 1) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the psycopg 3 driver for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path, database_url: str) -> str:
+    key = env.get("ACADEMY_SECRET_KEY")
+    if key:
+        if len(key) < 16:
+            raise ConfigError("ACADEMY_SECRET_KEY is too short: use at least 16 random characters")
+        return key
+    if not database_url.startswith("sqlite"):
+        raise ConfigError(
+            "ACADEMY_SECRET_KEY is not set. With a server database (ACADEMY_DATABASE_URL="
+            f"{database_url.split('@')[-1]!r}) every instance must share one secret key: "
+            "set ACADEMY_SECRET_KEY to a long random string, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    # The embedded default keeps its own key in the instance folder.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the Flask config from environment variables (and test overrides)."""
+    env = dict(os.environ if env is None else env)
+    if overrides:
+        # Tests may override by environment name (ACADEMY_…) or by config key.
+        env.update({k: str(v) for k, v in overrides.items() if k.startswith("ACADEMY_")})
+
+    instance_path = Path(env.get("ACADEMY_INSTANCE_PATH") or "instance").resolve()
+    database_url = normalise_database_url(
+        env.get("ACADEMY_DATABASE_URL") or f"sqlite:///{instance_path / 'academy.db'}"
+    )
+    timezone = env.get("ACADEMY_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ACADEMY_TIMEZONE {timezone!r} is not a known time zone") from None
+    default_locale = env.get("ACADEMY_DEFAULT_LOCALE") or "zh_CN"
+    if default_locale not in ("zh_CN", "en"):
+        raise ConfigError("ACADEMY_DEFAULT_LOCALE must be zh_CN or en")
+    is_sqlite = database_url.startswith("sqlite")
+
+    settings: dict[str, Any] = {
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": _secret_key(env, instance_path, database_url),
+        "BROKER_URL": env.get("ACADEMY_BROKER_URL") or None,
+        "TIMEZONE": timezone,
+        "BABEL_DEFAULT_TIMEZONE": timezone,
+        "BABEL_DEFAULT_LOCALE": default_locale,
+        "LANGUAGES": ("zh_CN", "en"),
+        "MINUTES_PER_CLASS_HOUR": _int(
+            "ACADEMY_MINUTES_PER_CLASS_HOUR", env.get("ACADEMY_MINUTES_PER_CLASS_HOUR"), 45
+        ),
+        "MAX_CONTENT_LENGTH": _int("ACADEMY_MAX_UPLOAD_MB", env.get("ACADEMY_MAX_UPLOAD_MB"), 200)
+        * 1024
+        * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("ACADEMY_SECURE_COOKIES"), not is_sqlite),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("ACADEMY_SECURE_COOKIES"), not is_sqlite),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "Academy API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
+    }
+    if overrides:
+        settings.update({k: v for k, v in overrides.items() if not k.startswith("ACADEMY_")})
+    return settings
+
+
+def _engine_options(database_url: str, env: Mapping[str, str]) -> dict[str, Any]:
+    statement_timeout_ms = _int(
+        "ACADEMY_DB_STATEMENT_TIMEOUT_MS", env.get("ACADEMY_DB_STATEMENT_TIMEOUT_MS"), 30000
+    )
+    if database_url.startswith("sqlite"):
+        # busy timeout (seconds): a writer waits for the lock instead of failing at once.
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": _int("ACADEMY_DB_POOL_SIZE", env.get("ACADEMY_DB_POOL_SIZE"), 10),
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        "connect_args": {
+            "connect_timeout": _int(
+                "ACADEMY_DB_CONNECT_TIMEOUT", env.get("ACADEMY_DB_CONNECT_TIMEOUT"), 5
+            ),
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        },
+    }

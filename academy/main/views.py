@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from flask import render_template
+
+from academy.main import bp
+from courses.services import catalogue
+
+
+@bp.get("/")
+def index() -> str:
+    upcoming = catalogue.upcoming_courses(limit=6)
+    return render_template("main/index.html", upcoming=upcoming)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict, int]:
+    """Liveness and database reachability for load balancers (503 when the DB is down)."""
+    catalogue.ping()
+    return {"status": "ok"}, 200

@@ -1,0 +1,73 @@
+"""All tables of the academy, one module per aggregate."""
+
+from courses.models.attendance import AttendanceRecord
+from courses.models.audit import AuditLogEntry
+from courses.models.certificates import Certificate
+from courses.models.courses import Course, course_prerequisites, course_trainers
+from courses.models.enrolments import Enrolment
+from courses.models.enums import (
+    ACTIVE_ENROLMENT_STATUSES,
+    AttendanceMethod,
+    AttendanceStatus,
+    CertificateKind,
+    CertificateStatus,
+    CourseLevel,
+    CourseMode,
+    EnrolmentStatus,
+    JobStatus,
+    OrganisationKind,
+    OutboxStatus,
+    PublicationStatus,
+    QualificationLevel,
+    Role,
+    SessionMode,
+)
+from courses.models.exports import ExportJob
+from courses.models.feedback import FeedbackResponse
+from courses.models.hours import ExternalHoursRecord, QualificationRequirement
+from courses.models.materials import CourseMaterial
+from courses.models.notices import Notice
+from courses.models.organisations import Organisation
+from courses.models.outbox import OutboxEvent
+from courses.models.programmes import Programme
+from courses.models.sessions import CourseSession
+from courses.models.tokens import ApiToken
+from courses.models.users import User, UserRole
+
+__all__ = [
+    "ACTIVE_ENROLMENT_STATUSES",
+    "ApiToken",
+    "AttendanceMethod",
+    "AttendanceRecord",
+    "AttendanceStatus",
+    "AuditLogEntry",
+    "Certificate",
+    "CertificateKind",
+    "CertificateStatus",
+    "Course",
+    "CourseLevel",
+    "CourseMaterial",
+    "CourseMode",
+    "CourseSession",
+    "Enrolment",
+    "EnrolmentStatus",
+    "ExportJob",
+    "ExternalHoursRecord",
+    "FeedbackResponse",
+    "JobStatus",
+    "Notice",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxEvent",
+    "OutboxStatus",
+    "Programme",
+    "PublicationStatus",
+    "QualificationLevel",
+    "QualificationRequirement",
+    "Role",
+    "SessionMode",
+    "User",
+    "UserRole",
+    "course_prerequisites",
+    "course_trainers",
+]

@@ -1,0 +1,1 @@
+"""Services: one function per rule. They flush, never commit; the caller commits."""

@@ -1,0 +1,406 @@
+"""Accounts: registration, authentication, passwords, roles, profiles, user search."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from courses.db import db, utcnow
+from courses.errors import (
+    AccountDisabled,
+    Conflict,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from courses.models import Organisation, QualificationLevel, Role, User, UserRole
+from courses.models.users import new_session_nonce
+from courses.services import audit
+from courses.services.pagination import Page, paginate
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+_hasher = PasswordHasher()
+# Verified against when no such user exists, so that timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_PHONE_JUNK = re.compile(r"[\s\-()（）]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+# --- normalisation and validation -------------------------------------------------
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """Mainland mobile numbers in their 11-digit form; None when empty."""
+    if raw is None:
+        return None
+    phone = _PHONE_JUNK.sub("", str(raw))
+    if phone == "":
+        return None
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if not _MOBILE.match(phone):
+        raise ValidationFailed(
+            fields={"phone": [_l("Enter an 11-digit mobile number, e.g. 13800138000.")]}
+        )
+    return phone
+
+
+def normalise_email(raw: str | None) -> str | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        result = validate_email(str(raw).strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(fields={"email": [_l("Enter a valid e-mail address.")]}) from None
+    return result.normalized.lower()
+
+
+def _check_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(fields={"name": [_l("Enter a name.")]})
+    if len(name) > 60:
+        raise ValidationFailed(
+            fields={"name": [_l("The name is too long (60 characters at most).")]}
+        )
+    return name
+
+
+def check_password_strength(password: str | None) -> str:
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            fields={
+                "password": [
+                    _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+                ]
+            }
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(fields={"password": [_l("The password is too long.")]})
+    return password
+
+
+def use_fast_hashing_for_tests() -> None:
+    """Cheap argon2 parameters: only for test suites that create many accounts."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _organisation(organisation_id: int | None) -> Organisation | None:
+    if organisation_id in (None, "", 0):
+        return None
+    organisation = db.session.get(Organisation, int(organisation_id))
+    if organisation is None or not organisation.is_active:
+        raise ValidationFailed(fields={"organisation_id": [_l("Choose an existing organisation.")]})
+    return organisation
+
+
+def _ensure_unique(email: str | None, phone: str | None, exclude_id: int | None = None) -> None:
+    fields: dict[str, list] = {}
+    for column, value, message in (
+        (User.email, email, _l("This e-mail address is already registered.")),
+        (User.phone, phone, _l("This phone number is already registered.")),
+    ):
+        if value is None:
+            continue
+        statement = sa.select(User.id).where(column == value)
+        if exclude_id is not None:
+            statement = statement.where(User.id != exclude_id)
+        if db.session.scalar(statement) is not None:
+            fields[column.key] = [message]
+    if fields:
+        raise Conflict(_l("An account with these details already exists."), fields=fields)
+
+
+# --- creating users -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewUser:
+    name: str
+    password: str
+    email: str | None = None
+    phone: str | None = None
+    organisation_id: int | None = None
+    qualification_level: QualificationLevel | str = QualificationLevel.NONE
+    roles: Iterable[Role | str] = (Role.LEARNER,)
+
+
+def _parse_roles(roles: Iterable[Role | str]) -> set[Role]:
+    parsed: set[Role] = set()
+    for role in roles:
+        try:
+            parsed.add(Role(role))
+        except ValueError:
+            raise ValidationFailed(
+                fields={"roles": [_l("Unknown role: %(role)s", role=role)]}
+            ) from None
+    if not parsed:
+        raise ValidationFailed(fields={"roles": [_l("Give the user at least one role.")]})
+    return parsed
+
+
+def _parse_level(level: QualificationLevel | str | None) -> QualificationLevel:
+    try:
+        return QualificationLevel(level or QualificationLevel.NONE)
+    except ValueError:
+        raise ValidationFailed(
+            fields={"qualification_level": [_l("Unknown qualification level.")]}
+        ) from None
+
+
+def create_user(data: NewUser, *, actor: User | None = None) -> User:
+    """Create an account. ``actor`` is the admin (or None for the CLI and self-registration)."""
+    errors: dict[str, list] = {}
+    values: dict[str, object] = {}
+    for key, check in (
+        ("name", lambda: _check_name(data.name)),
+        ("email", lambda: normalise_email(data.email)),
+        ("phone", lambda: normalise_phone(data.phone)),
+        ("password", lambda: check_password_strength(data.password)),
+        ("organisation", lambda: _organisation(data.organisation_id)),
+        ("qualification_level", lambda: _parse_level(data.qualification_level)),
+        ("roles", lambda: _parse_roles(data.roles)),
+    ):
+        try:
+            values[key] = check()
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if not errors and values["email"] is None and values["phone"] is None:
+        errors["phone"] = [_l("Enter a mobile number or an e-mail address.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
+
+    organisation = values["organisation"]
+    user = User(
+        name=values["name"],
+        email=values["email"],
+        phone=values["phone"],
+        password_hash=hash_password(values["password"]),  # type: ignore[arg-type]
+        organisation_id=organisation.id if organisation is not None else None,  # type: ignore[attr-defined]
+        qualification_level=values["qualification_level"],
+    )
+    user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload]
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor or user, "user.create", "user", user.id, roles=sorted(str(r) for r in user.roles)
+    )
+    return user
+
+
+def register(data: NewUser) -> User:
+    """Self-registration: always a learner, whatever roles were asked for."""
+    return create_user(
+        NewUser(
+            name=data.name,
+            password=data.password,
+            email=data.email,
+            phone=data.phone,
+            organisation_id=data.organisation_id,
+            qualification_level=data.qualification_level,
+            roles=(Role.LEARNER,),
+        )
+    )
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+def find_by_login(login: str | None) -> User | None:
+    """Look a user up by e-mail or mobile number, whichever ``login`` looks like."""
+    login = (login or "").strip()
+    if not login:
+        return None
+    if "@" in login:
+        return db.session.scalar(sa.select(User).where(User.email == login.lower()))
+    try:
+        phone = normalise_phone(login)
+    except ValidationFailed:
+        return None
+    return db.session.scalar(sa.select(User).where(User.phone == phone))
+
+
+def authenticate(login: str | None, password: str | None) -> User:
+    """Return the user whose login and password match, or raise ``InvalidCredentials``."""
+    user = find_by_login(login)
+    if user is None or user.password_hash is None:
+        _verify(_DUMMY_HASH, password or "")
+        raise InvalidCredentials()
+    if not _verify(user.password_hash, password or ""):
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise AccountDisabled()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password or "")
+    user.last_login_at = utcnow()
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change one's own password; every other session and remember-me cookie stops working."""
+    if user.password_hash is None or not _verify(user.password_hash, current_password or ""):
+        raise ValidationFailed(
+            fields={"current_password": [_l("The current password is not correct.")]}
+        )
+    check_password_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_nonce = new_session_nonce()
+    audit.record(user, "user.change_password", "user", user.id)
+
+
+def load_by_session_nonce(nonce: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.session_nonce == nonce))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+# --- profile and administration --------------------------------------------------------
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    organisation_id: int | None,
+    qualification_level: QualificationLevel | str,
+    actor: User | None = None,
+) -> User:
+    errors: dict[str, list] = {}
+    values: dict[str, object] = {}
+    for key, check in (
+        ("name", lambda: _check_name(name)),
+        ("email", lambda: normalise_email(email)),
+        ("phone", lambda: normalise_phone(phone)),
+        ("organisation", lambda: _organisation(organisation_id)),
+        ("qualification_level", lambda: _parse_level(qualification_level)),
+    ):
+        try:
+            values[key] = check()
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if not errors and values["email"] is None and values["phone"] is None:
+        errors["phone"] = [_l("Enter a mobile number or an e-mail address.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    _ensure_unique(values["email"], values["phone"], exclude_id=user.id)  # type: ignore[arg-type]
+    organisation = values["organisation"]
+    user.name = values["name"]  # type: ignore[assignment]
+    user.email = values["email"]  # type: ignore[assignment]
+    user.phone = values["phone"]  # type: ignore[assignment]
+    user.organisation_id = organisation.id if organisation is not None else None  # type: ignore[attr-defined]
+    user.qualification_level = values["qualification_level"]  # type: ignore[assignment]
+    audit.record(actor or user, "user.update_profile", "user", user.id)
+    return user
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    return user
+
+
+def set_roles(actor: User, user: User, roles: Iterable[Role | str]) -> User:
+    _require_admin(actor)
+    wanted = _parse_roles(roles)
+    if user.id == actor.id and Role.ADMIN not in wanted:
+        raise ValidationFailed(fields={"roles": [_l("You cannot remove your own admin role.")]})
+    before = sorted(str(r) for r in user.roles)
+    user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
+        UserRole(role=role) for role in sorted(wanted - user.roles)
+    ]
+    audit.record(
+        actor,
+        "user.set_roles",
+        "user",
+        user.id,
+        before=before,
+        after=sorted(str(r) for r in wanted),
+    )
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> User:
+    _require_admin(actor)
+    if user.id == actor.id and not active:
+        raise ValidationFailed(_l("You cannot deactivate your own account."))
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            user.session_nonce = new_session_nonce()
+            from courses.services import tokens
+
+            tokens.revoke_all(user)
+        audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id)
+    return user
+
+
+def search_users(
+    *,
+    q: str | None = None,
+    role: Role | str | None = None,
+    organisation_id: int | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[User]:
+    statement = sa.select(User).order_by(User.id)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(User.name).like(like),
+                User.email.like(like),
+                User.phone.like(like),
+            )
+        )
+    if role:
+        try:
+            wanted = Role(role)
+        except ValueError:
+            raise ValidationFailed(
+                fields={"role": [_l("Unknown role: %(role)s", role=role)]}
+            ) from None
+        statement = statement.where(
+            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == wanted))
+        )
+    if organisation_id:
+        statement = statement.where(User.organisation_id == organisation_id)
+    if active is not None:
+        statement = statement.where(User.is_active.is_(active))
+    return paginate(statement, page, per_page)

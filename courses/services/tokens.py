@@ -1,0 +1,67 @@
+"""API bearer tokens: random secrets shown once, stored as SHA-256, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from courses.db import db, utcnow
+from courses.models import ApiToken, User
+
+TOKEN_PREFIX = "acd_"
+DEFAULT_LIFETIME = timedelta(days=90)
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue(
+    user: User, name: str = "api", lifetime: timedelta | None = DEFAULT_LIFETIME
+) -> tuple[str, ApiToken]:
+    """Create a token for ``user``; returns the secret (shown once) and the row."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=_digest(secret),
+        name=name[:80],
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return secret, token
+
+
+def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
+    """The active user and token for a presented secret, or None."""
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    user = token.user
+    if not user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+        token.last_used_at = now
+    return user, token
+
+
+def revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def revoke_all(user: User) -> None:
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,168 @@
+"""Test harness: one schema per run (built by the real migration), emptied after each test.
+
+The backend comes from ``ACADEMY_TEST_DATABASE_URL``: ``sqlite`` (default, a file in a
+temporary folder) or a PostgreSQL URL. A backend that was asked for and cannot be
+reached stops the run with an error: it never turns into skipped tests.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from academy.config import normalise_database_url
+from courses.db import db
+from courses.services import accounts
+from tests.factories import DEFAULT_PASSWORD
+
+_TMP = Path(tempfile.mkdtemp(prefix="academy-tests-"))
+KEEP_TABLES = {"alembic_version", "qualification_requirements"}
+
+
+def _database_url() -> str:
+    raw = os.environ.get("ACADEMY_TEST_DATABASE_URL", "sqlite").strip()
+    if raw in ("", "sqlite"):
+        return f"sqlite:///{_TMP / 'test.db'}"
+    return normalise_database_url(raw)
+
+
+def _prepare_postgres(url: str) -> None:
+    """Create the test database if needed and drop whatever an earlier run left."""
+    parsed = make_url(url)
+    conninfo = {
+        "host": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": parsed.username or "postgres",
+        "password": parsed.password,
+        "connect_timeout": 5,
+    }
+    try:
+        with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{parsed.database}"')
+        with psycopg.connect(dbname=parsed.database, autocommit=True, **conninfo) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except psycopg.OperationalError as error:
+        pytest.exit(
+            f"PostgreSQL was asked for ({url}) but cannot be reached: {error}", returncode=3
+        )
+
+
+DATABASE_URL = _database_url()
+
+
+def pytest_report_header() -> str:
+    return f"academy test database: {make_url(DATABASE_URL).render_as_string(hide_password=True)}"
+
+
+def make_app(**overrides: object) -> Flask:
+    from academy import create_app
+
+    settings: dict[str, object] = {
+        "ACADEMY_DATABASE_URL": DATABASE_URL,
+        "ACADEMY_INSTANCE_PATH": str(_TMP / "instance"),
+        "ACADEMY_SECRET_KEY": "test-secret-key-not-for-production",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    if DATABASE_URL.startswith("postgresql"):
+        _prepare_postgres(DATABASE_URL)
+    accounts.use_fast_hashing_for_tests()
+    application = make_app()
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Log a user in through the real login form; returns the client."""
+
+    def _login(user, password: str = DEFAULT_PASSWORD) -> FlaskClient:  # type: ignore[no-untyped-def]
+        response = client.post(
+            "/login", data={"login": user.email or user.phone, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+    """Count SQL statements run inside a ``with count_queries() as counter:`` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return _count

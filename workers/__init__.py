@@ -1,0 +1,56 @@
+"""Celery for Academy: the app factory hook and its configuration (SPEC §6).
+
+Nothing runs at import time. ``celery_init_app`` is called by ``academy.create_app``;
+the worker process builds the Flask app in ``workers.celery`` (its only entry point):
+
+    celery -A workers worker --loglevel=INFO
+    celery -A workers beat
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+#: Longest a task may run; the broker's visibility timeout is set well above it so a
+#: slow task is not handed to a second worker while the first is still on it.
+TASK_TIME_LIMIT = 15 * 60
+
+
+def celery_config(broker_url: str | None) -> dict[str, Any]:
+    return {
+        "broker_url": broker_url or "memory://",
+        "task_always_eager": False,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": TASK_TIME_LIMIT,
+        "task_soft_time_limit": TASK_TIME_LIMIT - 60,
+        "broker_transport_options": {"visibility_timeout": TASK_TIME_LIMIT * 4},
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": "default",
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Bind a Celery app to ``app``: every task runs inside an application context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(app.config.get("BROKER_URL")))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
