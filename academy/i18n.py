@@ -5,22 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
-from flask_login import current_user
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
 
 from academy.extensions import babel
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    wanted = request.args.get("lang") if request else None
+    if not has_request_context():  # commands and tasks: the academy's default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    wanted = request.args.get("lang")
     if wanted in languages:
         session["locale"] = wanted
         return wanted
+    # The user's own preference is copied into the session at login, so choosing the
+    # language never needs the database (the 503 page must render when it is down).
     if session.get("locale") in languages:
         return session["locale"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -31,6 +33,18 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+def current_locale() -> str:
+    """The locale of this request as configured (``zh_CN`` or ``en``), for templates.
+
+    Babel expands ``zh_CN`` to ``zh_Hans_CN`` (hence the catalogue's folder name);
+    pages show the short form, as in ``<html lang="zh-CN">`` and ``?lang=zh_CN``.
+    """
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -38,3 +52,4 @@ def init_app(app: Flask) -> None:
         default_translation_directories="translations",
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["current_locale"] = current_locale
