@@ -153,8 +153,10 @@ def demo_command(host: str, port: int) -> None:
     for account in demo_data.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<8} {account.login:<28} {account.name}")
     click.echo(f"\nAcademy is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    from werkzeug.serving import run_simple
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def init_app(app: Flask) -> None:
