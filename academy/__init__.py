@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; every piece is initialised here, in a visible order."""
-    from academy import auth, errors, i18n, security
+    from academy import auth, errors, i18n, ratelimit, security
     from academy.config import load_settings
-    from academy.extensions import db, migrate
+    from academy.extensions import csrf, db, migrate
 
     settings = load_settings(overrides=overrides)
     app = Flask(
@@ -40,9 +40,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    csrf.init_app(app)  # every page form; the API blueprints are exempt (token auth)
     errors.init_app(app)
 
     _register_blueprints(app)
+    ratelimit.init_app(app)
 
     from workers import celery_init_app
 

@@ -19,7 +19,8 @@ class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message says which and how to fix it."""
 
 
-def _bool(value: str | None, default: bool) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
     if value is None or value == "":
         return default
     lowered = value.strip().lower()
@@ -27,7 +28,7 @@ def _bool(value: str | None, default: bool) -> bool:
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ConfigError(f"expected a boolean (1/0, true/false), got {value!r}")
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
 def _int(name: str, value: str | None, default: int, minimum: int = 1) -> int:
@@ -68,10 +69,21 @@ def _secret_key(env: Mapping[str, str], instance_path: Path, database_url: str) 
     if key_file.exists():
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
+    # Written whole under a temporary name, then linked into place: of two processes
+    # starting at once, one wins and the other reads the winner's complete key.
     key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, key_file)
+    except FileExistsError:
+        key = key_file.read_text().strip()
+    finally:
+        temporary.unlink()
     return key
 
 
@@ -115,11 +127,15 @@ def load_settings(
         * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("ACADEMY_SECURE_COOKIES"), not is_sqlite),
+        "SESSION_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool(env.get("ACADEMY_SECURE_COOKIES"), not is_sqlite),
+        "REMEMBER_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),
         "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_ENABLED": _bool(env, "ACADEMY_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": env.get("ACADEMY_RATELIMIT_STORAGE_URL") or "memory://",
+        "LOGIN_RATE_LIMIT": env.get("ACADEMY_LOGIN_RATE_LIMIT") or "5 per minute;20 per hour",
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
         "API_TITLE": "Academy API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -94,6 +95,13 @@ def init_app(app: Flask) -> None:
             if request.method == "POST"
             else error_page(error.status, str(error.message))
         )
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError) -> Any:
+        message = _("The form has expired. Please reload the page and try again.")
+        if wants_json():
+            return json_error(400, "csrf_failed", message)
+        return error_page(400, message)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Any:

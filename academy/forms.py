@@ -40,13 +40,17 @@ def organisation_kind_choices() -> list[tuple[str, object]]:
     return [(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()]
 
 
+#: Service field names and the form fields that show them when the names differ.
+FIELD_ALIASES = {"organisation_id": "organisation", "password": "new_password"}
+
+
 def show_errors(form: FlaskForm, error: DomainError) -> None:
     """Put a domain error's field messages on the form's fields; the rest is flashed."""
     unplaced = []
     for name, messages in error.fields.items():
         field = getattr(form, name, None)
-        if field is None and name == "organisation_id":
-            field = getattr(form, "organisation", None)
+        if field is None and name in FIELD_ALIASES:
+            field = getattr(form, FIELD_ALIASES[name], None)
         if field is None:
             unplaced.extend(messages)
             continue

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -69,6 +69,19 @@ def pytest_report_header() -> str:
     return f"academy test database: {make_url(DATABASE_URL).render_as_string(hide_password=True)}"
 
 
+#: Every app built for the tests, so that their connection pools are closed at the end
+#: rather than garbage-collected with connections still open (a ResourceWarning).
+_APPS: list[Flask] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools() -> Iterator[None]:
+    yield
+    for application in _APPS:
+        with application.app_context():
+            db.engine.dispose()
+
+
 def make_app(**overrides: object) -> Flask:
     from academy import create_app
 
@@ -80,9 +93,28 @@ def make_app(**overrides: object) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False,
     }
     settings.update(overrides)
-    return create_app(settings)
+    application = create_app(settings)
+    application.test_client_class = FreshGlobalsClient
+    _APPS.append(application)
+    return application
+
+
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    A request made while the test holds an app context (``app_ctx``) runs in that same
+    context, and ``g`` lives there: without this, the user Flask-Login loaded and the
+    locale Babel chose in one request would carry over to the next request, even to
+    another client's.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -111,12 +143,17 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
         with db.engine.begin() as conn:
+            # DELETE in dependency order: on the few rows a test leaves, it is an order of
+            # magnitude faster than TRUNCATE, which rewrites every table's files.
+            for table in tables:
+                conn.execute(table.delete())
             if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
                 for table in tables:
-                    conn.execute(table.delete())
+                    if "id" in table.c and table.c.id.autoincrement is not False:
+                        conn.execute(
+                            sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), 1, false)"),
+                            {"t": f'"{table.name}"'},
+                        )
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def login() -> str | Response:
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            locale = session.get("locale")
+            locale = session.get("locale") or user.locale
             session.clear()  # a fresh session on login: nothing carried over from before
             if locale:
                 session["locale"] = locale
@@ -131,7 +131,9 @@ def change_password() -> str | Response:
         else:
             db.session.commit()
             # The nonce changed: every other session is now out; keep this one in.
-            login_user(current_user, remember=False)
+            # The user itself, not the proxy: Flask-Login keeps what it is given as the
+            # request's user, and a proxy pointing at itself recurses without end.
+            login_user(current_user._get_current_object(), remember=False)  # type: ignore[attr-defined]
             flash(
                 _("Your password has been changed. Other devices have been logged out."), "success"
             )

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, g, request
 from flask_babel import gettext as _
 
+from courses.db import db
 from courses.models import Role, User
 from courses.services import tokens
 
@@ -29,6 +30,8 @@ def init_app(app: Flask) -> None:
             found = tokens.authenticate(secret.strip())
             if found is not None:
                 g.api_user, g.api_token = found
+                if db.session.is_modified(g.api_token):
+                    db.session.commit()  # keep last_used_at even when the view only reads
 
 
 def current_api_user() -> User:

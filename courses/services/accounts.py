@@ -96,8 +96,10 @@ def check_password_strength(password: str | None) -> str:
 
 def use_fast_hashing_for_tests() -> None:
     """Cheap argon2 parameters: only for test suites that create many accounts."""
-    global _hasher
+    global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    # The stand-in for unknown users must cost what a real check costs.
+    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
@@ -144,9 +146,9 @@ class NewUser:
     roles: Iterable[Role | str] = (Role.LEARNER,)
 
 
-def _parse_roles(roles: Iterable[Role | str]) -> set[Role]:
+def _parse_roles(roles: Iterable[Role | str] | None) -> set[Role]:
     parsed: set[Role] = set()
-    for role in roles:
+    for role in roles or ():  # a form with no box ticked gives None
         try:
             parsed.add(Role(role))
         except ValueError:
@@ -201,7 +203,10 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
     )
     user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload]
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the same details registered a moment ago, concurrently
+        raise Conflict(_l("An account with these details already exists.")) from None
     audit.record(
         actor or user, "user.create", "user", user.id, roles=sorted(str(r) for r in user.roles)
     )
@@ -264,7 +269,8 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's own password; every other session and remember-me cookie stops working."""
+    """Change one's own password; every other session, remember-me cookie and API token
+    stops working."""
     if user.password_hash is None or not _verify(user.password_hash, current_password or ""):
         raise ValidationFailed(
             fields={"current_password": [_l("The current password is not correct.")]}
@@ -272,6 +278,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     user.session_nonce = new_session_nonce()
+    # Whoever knew the old password may have minted API tokens with it.
+    from courses.services import tokens
+
+    tokens.revoke_all(user)
     audit.record(user, "user.change_password", "user", user.id)
 
 

@@ -59,7 +59,10 @@ def create(
         contact_phone=(contact_phone or "").strip() or None,
     )
     db.session.add(organisation)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the same name added a moment ago, concurrently
+        raise Conflict(_l("An organisation with this name already exists.")) from None
     audit.record(actor, "organisation.create", "organisation", organisation.id, name=name)
     return organisation
 

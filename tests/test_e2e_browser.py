@@ -1,0 +1,108 @@
+"""End to end in a real browser (Debian's Chromium driven by Playwright) at phone size."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.factories import DEFAULT_PASSWORD, make_organisation, make_user
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture(scope="module")
+def live_server(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _fits_the_screen(page: Page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_learner_registers_and_logs_in_on_a_phone(app_ctx, live_server, phone):
+    organisation = make_organisation("桂城街道平东社区居委会")
+
+    phone.goto(f"{live_server}/register")
+    assert _fits_the_screen(phone)
+    phone.fill("input[name=name]", "陈晓华")
+    phone.fill("input[name=phone]", "+86 138 0013 8000")
+    phone.fill("input[name=email]", "chen.xh@example.org")
+    phone.select_option("select[name=organisation]", str(organisation.id))
+    phone.select_option("select[name=qualification_level]", "assistant_social_worker")
+    phone.fill("input[name=password]", "long-enough-9")
+    phone.fill("input[name=confirm]", "long-enough-9")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    assert "陈晓华" in phone.content()
+
+    # Log out (a POST form in the navigation), then back in by phone number.
+    phone.click("form[action$='/logout'] button")
+    phone.wait_for_load_state()
+    phone.goto(f"{live_server}/login")
+    phone.fill("input[name=login]", "13800138000")
+    phone.fill("input[name=password]", "long-enough-9")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    assert "陈晓华" in phone.content()
+    assert _fits_the_screen(phone)
+
+
+def test_wrong_password_shows_a_chinese_message(app_ctx, live_server, phone):
+    make_user(email="wrong.pw@example.org")
+    phone.goto(f"{live_server}/login")
+    phone.fill("input[name=login]", "wrong.pw@example.org")
+    phone.fill("input[name=password]", "not-the-password")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    assert "密码" in phone.content()
+    assert phone.url.endswith("/login")
+
+
+def test_admin_finds_a_user_on_a_phone(app_ctx, live_server, phone):
+    admin = make_user(email="admin.e2e@example.org", roles=("admin",))
+    make_user("欧阳春燕", email="oy@example.org")
+    phone.goto(f"{live_server}/login")
+    phone.fill("input[name=login]", admin.email)
+    phone.fill("input[name=password]", DEFAULT_PASSWORD)
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    phone.goto(f"{live_server}/admin/users?q=欧阳")
+    content = phone.content()
+    assert "欧阳春燕" in content
+    assert _fits_the_screen(phone)

@@ -1,0 +1,79 @@
+"""The Celery app is configured for reliability and its entry point runs a real worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from tests.conftest import DATABASE_URL, make_app
+from workers import celery_config
+
+REDIS_URL = os.environ.get("ACADEMY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_celery_follows_the_reliability_rules():
+    config = celery_config("redis://127.0.0.1:6379/0")
+    assert config["task_acks_late"] is True
+    assert config["task_reject_on_worker_lost"] is True
+    assert config["worker_prefetch_multiplier"] == 1
+    assert config["task_serializer"] == "json"
+    assert config["accept_content"] == ["json"]
+    assert config["task_ignore_result"] is True
+    assert config["task_always_eager"] is False
+    # A slow task is never handed to a second worker while the first is still on it.
+    assert config["broker_transport_options"]["visibility_timeout"] > config["task_time_limit"]
+
+
+def test_app_without_broker_keeps_tasks_in_process(app):
+    celery_app = app.extensions["celery"]
+    assert celery_app.conf.broker_url == "memory://"
+
+
+def test_worker_entry_point_starts_a_real_worker_on_redis(app):
+    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()  # fails, never skips
+    env = {
+        **os.environ,
+        "ACADEMY_BROKER_URL": REDIS_URL,
+        "ACADEMY_DATABASE_URL": DATABASE_URL,
+        "ACADEMY_SECRET_KEY": "test-secret-key-not-for-production",
+        "ACADEMY_INSTANCE_PATH": str(Path(app.instance_path)),
+    }
+    celery_bin = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [
+            str(celery_bin),
+            "-A",
+            "workers",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--hostname=academy-test@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        client_app = make_app(ACADEMY_BROKER_URL=REDIS_URL).extensions["celery"]
+        replies: list = []
+        deadline = time.monotonic() + 30
+        while not replies and time.monotonic() < deadline and worker.poll() is None:
+            replies = client_app.control.ping(timeout=1.0)
+        assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+        assert any(name.startswith("academy-test@") for reply in replies for name in reply)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        if worker.stdout:
+            worker.stdout.close()
