@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 
 from academy.api.auth import BEARER, token_required
 from academy.api.schemas import ErrorSchema, TokenRequestSchema, TokenResponseSchema, UserSchema
-from academy.api.users import user_json
 from courses.db import db
 from courses.services import accounts, tokens
 
@@ -25,7 +24,7 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
     user = accounts.authenticate(data["login"], data["password"])
     secret, token = tokens.issue(user, name=data["name"])
     db.session.commit()
-    return {"token": secret, "expires_at": token.expires_at, "user": user_json(user)}
+    return {"token": secret, "expires_at": token.expires_at, "user": user}
 
 
 @blp.delete("/tokens/current")
@@ -44,4 +43,4 @@ def revoke_current_token() -> None:
 @token_required()
 def me() -> Any:
     """The current user with roles."""
-    return user_json(g.api_user)
+    return g.api_user

@@ -20,10 +20,6 @@ blp = Blueprint("api_users", __name__, url_prefix="/api/v1", description="Users 
 UserListSchema = list_schema(UserSchema, "UserList")
 
 
-def user_json(user: User) -> User:
-    return user
-
-
 @blp.get("/users")
 @blp.arguments(UserQuerySchema, location="query")
 @blp.response(200, UserListSchema)

@@ -43,17 +43,7 @@ def upcoming_courses(limit: int = 6) -> list[CourseCard]:
         .order_by(next_start.c.next_at, Course.id)
         .limit(limit)
     ).all()
-    from courses.db import UTCDateTime
-
-    to_utc = UTCDateTime().process_result_value
-    cards = []
-    for course, next_at, class_hours in rows:
-        if isinstance(next_at, datetime) and next_at.tzinfo is None:
-            next_at = to_utc(next_at, None)
-        elif isinstance(next_at, str):  # SQLite returns MIN() of a DATETIME as text
-            next_at = to_utc(datetime.fromisoformat(next_at), None)
-        cards.append(CourseCard(course, next_at, float(class_hours or 0)))
-    return cards
+    return [CourseCard(course, next_at, float(hours or 0)) for course, next_at, hours in rows]
 
 
 def ping() -> None:
