@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, message_flashed, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -203,3 +203,29 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return _count
+
+
+@pytest.fixture
+def rendered(app):  # type: ignore[no-untyped-def]
+    """The (template name, context) of every template rendered during the test."""
+    records: list[tuple[str, dict]] = []
+
+    def record(sender, template, context, **extra):  # type: ignore[no-untyped-def]
+        records.append((template.name, context))
+
+    template_rendered.connect(record, app)
+    yield records
+    template_rendered.disconnect(record, app)
+
+
+@pytest.fixture
+def flashed(app):  # type: ignore[no-untyped-def]
+    """The (category, message) of every message flashed during the test."""
+    records: list[tuple[str, str]] = []
+
+    def record(sender, message, category, **extra):  # type: ignore[no-untyped-def]
+        records.append((category, str(message)))
+
+    message_flashed.connect(record, app)
+    yield records
+    message_flashed.disconnect(record, app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import message_flashed, template_rendered
 
 from courses.db import db
 from courses.models import Organisation, Role, User
@@ -12,32 +11,6 @@ from courses.services import accounts
 from tests.factories import DEFAULT_PASSWORD, bearer, make_organisation, make_token, make_user
 
 NEW_PASSWORD = "brand-new-pass-7"
-
-
-@pytest.fixture
-def rendered(app):
-    """The (template name, context) of every template rendered during the test."""
-    records: list[tuple[str, dict]] = []
-
-    def record(sender, template, context, **extra):  # type: ignore[no-untyped-def]
-        records.append((template.name, context))
-
-    template_rendered.connect(record, app)
-    yield records
-    template_rendered.disconnect(record, app)
-
-
-@pytest.fixture
-def flashed(app):
-    """The (category, message) of every message flashed during the test."""
-    records: list[tuple[str, str]] = []
-
-    def record(sender, message, category, **extra):  # type: ignore[no-untyped-def]
-        records.append((category, str(message)))
-
-    message_flashed.connect(record, app)
-    yield records
-    message_flashed.disconnect(record, app)
 
 
 def form_errors(rendered: list[tuple[str, dict]], template: str) -> dict:

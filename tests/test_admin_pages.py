@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import message_flashed, template_rendered
 
 from courses.db import db
 from courses.models import AuditLogEntry, Organisation, Role, User
@@ -17,31 +16,6 @@ from tests.factories import (
     make_trainer,
     make_user,
 )
-
-
-@pytest.fixture
-def rendered(app):
-    """The (template name, context) of every template rendered during the test."""
-    records: list[tuple[str, dict]] = []
-
-    def record(sender, template, context, **extra):  # type: ignore[no-untyped-def]
-        records.append((template.name, context))
-
-    template_rendered.connect(record, app)
-    yield records
-    template_rendered.disconnect(record, app)
-
-
-@pytest.fixture
-def flashed(app):
-    records: list[tuple[str, str]] = []
-
-    def record(sender, message, category, **extra):  # type: ignore[no-untyped-def]
-        records.append((category, str(message)))
-
-    message_flashed.connect(record, app)
-    yield records
-    message_flashed.disconnect(record, app)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -169,19 +169,11 @@ def _parse_level(level: QualificationLevel | str | None) -> QualificationLevel:
         ) from None
 
 
-def create_user(data: NewUser, *, actor: User | None = None) -> User:
-    """Create an account. ``actor`` is the admin (or None for the CLI and self-registration)."""
+def _validate_person(*checks: tuple[str, Callable[[], object]]) -> dict[str, object]:
+    """Run every check and report all bad fields at once; a person needs a phone or e-mail."""
     errors: dict[str, list] = {}
     values: dict[str, object] = {}
-    for key, check in (
-        ("name", lambda: _check_name(data.name)),
-        ("email", lambda: normalise_email(data.email)),
-        ("phone", lambda: normalise_phone(data.phone)),
-        ("password", lambda: check_password_strength(data.password)),
-        ("organisation", lambda: _organisation(data.organisation_id)),
-        ("qualification_level", lambda: _parse_level(data.qualification_level)),
-        ("roles", lambda: _parse_roles(data.roles)),
-    ):
+    for key, check in checks:
         try:
             values[key] = check()
         except ValidationFailed as error:
@@ -190,6 +182,20 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
         errors["phone"] = [_l("Enter a mobile number or an e-mail address.")]
     if errors:
         raise ValidationFailed(fields=errors)
+    return values
+
+
+def create_user(data: NewUser, *, actor: User | None = None) -> User:
+    """Create an account. ``actor`` is the admin (or None for the CLI and self-registration)."""
+    values = _validate_person(
+        ("name", lambda: _check_name(data.name)),
+        ("email", lambda: normalise_email(data.email)),
+        ("phone", lambda: normalise_phone(data.phone)),
+        ("password", lambda: check_password_strength(data.password)),
+        ("organisation", lambda: _organisation(data.organisation_id)),
+        ("qualification_level", lambda: _parse_level(data.qualification_level)),
+        ("roles", lambda: _parse_roles(data.roles)),
+    )
     _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
 
     organisation = values["organisation"]
@@ -305,23 +311,13 @@ def update_profile(
     qualification_level: QualificationLevel | str,
     actor: User | None = None,
 ) -> User:
-    errors: dict[str, list] = {}
-    values: dict[str, object] = {}
-    for key, check in (
+    values = _validate_person(
         ("name", lambda: _check_name(name)),
         ("email", lambda: normalise_email(email)),
         ("phone", lambda: normalise_phone(phone)),
         ("organisation", lambda: _organisation(organisation_id)),
         ("qualification_level", lambda: _parse_level(qualification_level)),
-    ):
-        try:
-            values[key] = check()
-        except ValidationFailed as error:
-            errors.update(error.fields)
-    if not errors and values["email"] is None and values["phone"] is None:
-        errors["phone"] = [_l("Enter a mobile number or an e-mail address.")]
-    if errors:
-        raise ValidationFailed(fields=errors)
+    )
     _ensure_unique(values["email"], values["phone"], exclude_id=user.id)  # type: ignore[arg-type]
     organisation = values["organisation"]
     user.name = values["name"]  # type: ignore[assignment]
