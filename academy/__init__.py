@@ -60,9 +60,20 @@ def _register_blueprints(app: Flask) -> None:
     from academy.accounts import bp as accounts_bp
     from academy.admin import bp as admin_bp
     from academy.api import init_app as init_api
+    from academy.calendar import bp as calendar_bp
+    from academy.catalogue import bp as catalogue_bp
     from academy.main import bp as main_bp
+    from academy.manage import bp as manage_bp
+    from academy.materials import bp as materials_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        catalogue_bp,
+        manage_bp,
+        materials_bp,
+        calendar_bp,
+        admin_bp,
+    ):
+        app.register_blueprint(blueprint)
     init_api(app)

@@ -8,7 +8,7 @@ from academy.extensions import api, csrf
 
 
 def init_app(app: Flask) -> None:
-    from academy.api import auth, organisations, tokens, users
+    from academy.api import auth, catalogue, courses, materials, organisations, tokens, users
     from academy.api.schemas import ErrorSchema
 
     api.ERROR_SCHEMA = ErrorSchema
@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (tokens, users, organisations):
+    for module in (tokens, users, organisations, catalogue, courses, materials):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     auth.init_app(app)
