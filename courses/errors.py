@@ -14,8 +14,16 @@ class DomainError(Exception):
     default_message: Any = _l("The request could not be carried out.")
 
     def __init__(
-        self, message: Any = None, *, fields: dict[str, Any] | None = None, **details: Any
+        self,
+        message: Any = None,
+        *,
+        fields: dict[str, Any] | None = None,
+        code: str | None = None,
+        **details: Any,
     ):
+        """``code`` overrides the class's code for one rule, e.g. ``sessions_overlap``."""
+        if code is not None:
+            self.code = code
         self.message = message if message is not None else self.default_message
         self.fields = fields or {}
         self.details = details
