@@ -40,10 +40,7 @@ class SessionSchema(Schema):
 
 
 class SessionPatchSchema(SessionSchema):
-    """Every field optional: only what is sent changes."""
-
-    class Meta:
-        partial = True
+    """Load with ``partial=True``: only what is sent changes."""
 
 
 class CourseSchema(Schema):
@@ -74,8 +71,7 @@ class CourseSchema(Schema):
 
 
 class CoursePatchSchema(CourseSchema):
-    class Meta:
-        partial = True
+    """Load with ``partial=True``: only what is sent changes."""
 
 
 class CourseSummarySchema(CourseSchema):

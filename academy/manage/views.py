@@ -1,1 +1,394 @@
-"""Management pages."""
+"""Management pages: courses and sessions (trainers: their own; admins: all) and
+programmes (admins). Each view parses its form, makes one service call and commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from academy.forms import show_errors
+from academy.manage import bp
+from academy.manage.forms import ButtonForm, CloneForm, CourseForm, ProgrammeForm, SessionForm
+from courses.db import db
+from courses.errors import DomainError
+from courses.models import Course, CourseSession, Programme, PublicationStatus
+from courses.services import courses as course_service
+from courses.services import programmes as programme_service
+from courses.services.permissions import can_manage_course
+from courses.settings import from_local, to_local
+
+
+def _managed_course(course_id: int) -> Course:
+    course = course_service.get_course(course_id)
+    if not can_manage_course(current_user, course):
+        abort(403)
+    return course
+
+
+def _managed_session(session_id: int) -> CourseSession:
+    session = course_service.get_session(session_id)
+    if not can_manage_course(current_user, session.course):
+        abort(403)
+    return session
+
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return from_local(value) if value is not None else None
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A stored UTC time as the naive wall-clock time a ``datetime-local`` input shows."""
+    return to_local(value).replace(tzinfo=None) if value is not None else None
+
+
+def _number(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _flash_error(error: DomainError) -> None:
+    messages = [str(m) for ms in error.fields.values() for m in ms]
+    flash("；".join(messages) or str(error.message), "error")
+
+
+# --- courses ------------------------------------------------------------------------------
+
+
+def _hours_and_counts(course_ids: list[int]) -> dict[int, tuple[int, float]]:
+    """Number of sessions and class hours of each course, in one statement."""
+    if not course_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            CourseSession.course_id,
+            sa.func.count(CourseSession.id),
+            sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0),
+        )
+        .where(CourseSession.course_id.in_(course_ids))
+        .group_by(CourseSession.course_id)
+    ).all()
+    return {course_id: (int(n), round(float(h), 2)) for course_id, n, h in rows}
+
+
+@bp.get("/")
+def index() -> str:
+    courses = course_service.managed_courses(current_user)
+    stats = _hours_and_counts([c.id for c in courses])
+    return render_template("manage/index.html", courses=courses, stats=stats, button=ButtonForm())
+
+
+def _course_form(course: Course | None) -> CourseForm:
+    form = CourseForm(obj=course) if course is not None else CourseForm()
+    form.programme_id.choices = [(0, _("— none —"))] + [
+        (p.id, p.title) for p in programme_service.all_programmes()
+    ]
+    form.trainer_ids.choices = [(t.id, t.name) for t in course_service.trainer_choices()]
+    form.prerequisite_ids.choices = [
+        (c.id, c.title) for c in course_service.course_choices(exclude=course)
+    ]
+    if course is not None and request.method == "GET":
+        form.level.data = course.level.value
+        form.mode.data = course.mode.value
+        form.programme_id.data = course.programme_id or 0
+        form.trainer_ids.data = [t.id for t in course.trainers]
+        form.prerequisite_ids.data = [c.id for c in course.prerequisites]
+        for name in ("enrol_opens_at", "enrol_closes_at", "cancel_deadline"):
+            getattr(form, name).data = _local(getattr(course, name))
+    return form
+
+
+def _course_data(form: CourseForm, *, creating: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": form.title.data,
+        "summary": form.summary.data,
+        "description": form.description.data,
+        "topic": form.topic.data,
+        "level": form.level.data,
+        "mode": form.mode.data,
+        "programme_id": form.programme_id.data or None,
+        "prerequisite_ids": form.prerequisite_ids.data or [],
+        "capacity": form.capacity.data,
+        "enrol_opens_at": _utc(form.enrol_opens_at.data),
+        "enrol_closes_at": _utc(form.enrol_closes_at.data),
+        "cancel_deadline": _utc(form.cancel_deadline.data),
+        "completion_threshold": _number(form.completion_threshold.data),
+        "feedback_required": form.feedback_required.data,
+        "approval_required": form.approval_required.data,
+    }
+    if current_user.is_admin:  # trainers do not choose; they teach what they create
+        data["trainer_ids"] = form.trainer_ids.data or []
+    elif creating:
+        data["trainer_ids"] = []
+    return data
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+def course_new() -> str | Response:
+    form = _course_form(None)
+    if request.method == "GET":
+        form.completion_threshold.data = Decimal("0.8")
+    if form.validate_on_submit():
+        try:
+            course = course_service.create_course(current_user, _course_data(form, creating=True))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Course created. Now add its sessions."), "success")
+            return redirect(url_for("manage.sessions", course_id=course.id))
+    return render_template("manage/course_form.html", form=form, course=None)
+
+
+@bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
+def course_edit(course_id: int) -> str | Response:
+    course = _managed_course(course_id)
+    form = _course_form(course)
+    if form.validate_on_submit():
+        try:
+            course_service.update_course(current_user, course, _course_data(form, creating=False))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Course saved."), "success")
+            return redirect(url_for("manage.course_edit", course_id=course.id))
+    return render_template(
+        "manage/course_form.html",
+        form=form,
+        course=course,
+        clone_form=CloneForm(formdata=None, title=course.title),
+        button=ButtonForm(),
+        class_hours=course_service.course_class_hours(course),
+    )
+
+
+@bp.post("/courses/<int:course_id>/status")
+def course_status(course_id: int) -> Response:
+    course = _managed_course(course_id)
+    form = ButtonForm()
+    wanted = request.form.get("status", "")
+    if form.validate_on_submit():
+        try:
+            course_service.set_status(current_user, course, wanted)
+        except DomainError as error:
+            db.session.rollback()
+            _flash_error(error)
+        else:
+            db.session.commit()
+            messages = {
+                PublicationStatus.PUBLISHED: _("Course published."),
+                PublicationStatus.ARCHIVED: _("Course archived."),
+                PublicationStatus.DRAFT: _("Course returned to draft."),
+            }
+            flash(messages[course.status], "success")
+    if request.form.get("next") == "edit":
+        return redirect(url_for("manage.course_edit", course_id=course.id))
+    return redirect(url_for("manage.index"))
+
+
+@bp.post("/courses/<int:course_id>/clone")
+def course_clone(course_id: int) -> Response:
+    course = _managed_course(course_id)
+    form = CloneForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a valid date for the first session."), "error")
+        return redirect(url_for("manage.course_edit", course_id=course.id))
+    first_at = None
+    if form.first_session_on.data is not None and course.sessions:
+        first = min(course.sessions, key=lambda s: s.starts_at)
+        first_at = datetime.combine(form.first_session_on.data, to_local(first.starts_at).time())
+    try:
+        copy = course_service.clone_course(
+            current_user, course, first_session_at=first_at, title=form.title.data
+        )
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(url_for("manage.course_edit", course_id=course.id))
+    db.session.commit()
+    flash(_("A draft copy was made. Check its sessions, then publish it."), "success")
+    return redirect(url_for("manage.course_edit", course_id=copy.id))
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def _session_data(form: SessionForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data,
+        "starts_at": _utc(form.starts_at.data),
+        "ends_at": _utc(form.ends_at.data),
+        "mode": form.mode.data,
+        "venue": form.venue.data,
+        "room": form.room.data,
+        "address": form.address.data,
+        "meeting_url": form.meeting_url.data,
+        "meeting_number": form.meeting_number.data,
+        "video_url": form.video_url.data,
+        "class_hours": _number(form.class_hours.data),
+        "capacity": form.capacity.data,
+    }
+
+
+@bp.route("/courses/<int:course_id>/sessions", methods=["GET", "POST"])
+def sessions(course_id: int) -> str | Response:
+    course = _managed_course(course_id)
+    form = SessionForm()
+    if form.validate_on_submit():
+        try:
+            course_service.add_session(current_user, course, _session_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Session added."), "success")
+            return redirect(url_for("manage.sessions", course_id=course.id))
+    return render_template(
+        "manage/sessions.html",
+        course=course,
+        sessions=sorted(course.sessions, key=lambda s: s.starts_at),
+        form=form,
+        button=ButtonForm(),
+        class_hours=course_service.course_class_hours(course),
+    )
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+def session_edit(session_id: int) -> str | Response:
+    session = _managed_session(session_id)
+    course = session.course
+    form = SessionForm(obj=session)
+    if request.method == "GET":
+        form.mode.data = session.mode.value
+        form.starts_at.data = _local(session.starts_at)
+        form.ends_at.data = _local(session.ends_at)
+        # Hours equal to the duration's default stay empty, so that moving the session
+        # recomputes them; hours set by hand are shown.
+        default = course_service.default_class_hours(session.starts_at, session.ends_at)
+        form.class_hours.data = (
+            None if session.class_hours == default else Decimal(str(session.class_hours))
+        )
+    if form.validate_on_submit():
+        try:
+            course_service.update_session(current_user, session, _session_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Session saved."), "success")
+            return redirect(url_for("manage.sessions", course_id=course.id))
+    return render_template("manage/session_form.html", form=form, session=session, course=course)
+
+
+@bp.post("/sessions/<int:session_id>/delete")
+def session_delete(session_id: int) -> Response:
+    session = _managed_session(session_id)
+    course_id = session.course_id
+    if ButtonForm().validate_on_submit():
+        try:
+            course_service.delete_session(current_user, session)
+        except DomainError as error:
+            db.session.rollback()
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("Session deleted."), "success")
+    return redirect(url_for("manage.sessions", course_id=course_id))
+
+
+# --- programmes (admins) --------------------------------------------------------------------
+
+
+def _programme_form(programme: Programme | None) -> ProgrammeForm:
+    form = ProgrammeForm(obj=programme) if programme is not None else ProgrammeForm()
+    form.course_ids.choices = [(c.id, c.title) for c in course_service.course_choices()]
+    if programme is not None and request.method == "GET":
+        form.level.data = programme.level.value if programme.level else ""
+        form.course_ids.data = [c.id for c in programme.courses]
+        if programme.required_hours is not None:
+            form.required_hours.data = Decimal(str(programme.required_hours))
+    return form
+
+
+def _programme_data(form: ProgrammeForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data,
+        "summary": form.summary.data,
+        "description": form.description.data,
+        "level": form.level.data or None,
+        "course_ids": form.course_ids.data or [],
+        "required_course_count": form.required_course_count.data,
+        "required_hours": _number(form.required_hours.data),
+        "certificate_title": form.certificate_title.data,
+    }
+
+
+@bp.route("/programmes", methods=["GET", "POST"])
+def programme_list() -> str | Response:
+    _require_admin()
+    form = _programme_form(None)
+    if form.validate_on_submit():
+        try:
+            programme = programme_service.create_programme(current_user, _programme_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Programme %(title)s created.", title=programme.title), "success")
+            return redirect(url_for("manage.programme_list"))
+    page = programme_service.list_programmes(
+        include_unpublished=True, page=request.args.get("page", 1, type=int), per_page=30
+    )
+    return render_template("manage/programmes.html", page=page, form=form)
+
+
+@bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
+def programme_edit(programme_id: int) -> str | Response:
+    _require_admin()
+    programme = programme_service.get_programme(programme_id)
+    form = _programme_form(programme)
+    if form.validate_on_submit():
+        try:
+            programme_service.update_programme(current_user, programme, _programme_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for("manage.programme_edit", programme_id=programme.id))
+    return render_template(
+        "manage/programme_form.html", form=form, programme=programme, button=ButtonForm()
+    )
+
+
+@bp.post("/programmes/<int:programme_id>/status")
+def programme_status(programme_id: int) -> Response:
+    _require_admin()
+    programme = programme_service.get_programme(programme_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            programme_service.set_status(current_user, programme, request.form.get("status", ""))
+        except DomainError as error:
+            db.session.rollback()
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+    return redirect(url_for("manage.programme_edit", programme_id=programme.id))

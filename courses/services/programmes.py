@@ -1,0 +1,235 @@
+"""Programmes (培育计划 / 项目): named groups of courses with their own completion rule.
+
+Only admins create and change programmes. The completion rule: a learner completes
+``required_course_count`` of the programme's courses (all when empty) and, when set,
+earns ``required_hours`` credited hours. Codes of refused changes:
+
+``required`` (no title), ``invalid_choice`` (level/status), ``invalid_course``
+(unknown course ids), ``invalid_course_count`` (not above 0, or more than the
+programme has courses), ``invalid_required_hours`` (not above 0), ``no_courses``
+(publishing a programme without courses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from courses.db import db
+from courses.errors import NotFound
+from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
+from courses.services import audit
+from courses.services.courses import RuleErrors, clean_text, parse_enum
+from courses.services.pagination import Page, paginate
+from courses.services.permissions import require_admin
+
+PROGRAMME_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "level",
+    "status",
+    "required_course_count",
+    "required_hours",
+    "certificate_title",
+)
+
+
+def get_programme(programme_id: int) -> Programme:
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound(_l("No such programme."))
+    return programme
+
+
+def list_programmes(
+    *, include_unpublished: bool = False, page: int = 1, per_page: int = 20
+) -> Page[Programme]:
+    """Programmes by title with their courses (without their trainers) loaded: the
+    count, the programmes and their courses, three statements whatever the numbers."""
+    statement = (
+        sa.select(Programme)
+        .options(selectinload(Programme.courses).lazyload(Course.trainers))
+        .order_by(Programme.title, Programme.id)
+    )
+    if not include_unpublished:
+        statement = statement.where(Programme.status == PublicationStatus.PUBLISHED)
+    return paginate(statement, page, per_page)
+
+
+def all_programmes() -> list[Programme]:
+    """Every programme not archived, for choosing one on a course form."""
+    return list(
+        db.session.scalars(
+            sa.select(Programme)
+            .where(Programme.status != PublicationStatus.ARCHIVED)
+            .order_by(Programme.title, Programme.id)
+        )
+    )
+
+
+def _courses(errors: RuleErrors, ids: Iterable[Any]) -> list[Course]:
+    wanted: list[int] = []
+    for raw in ids or ():
+        try:
+            wanted.append(int(raw))
+        except (TypeError, ValueError):
+            errors.add("invalid_course", "course_ids", _l("Choose courses from the list."))
+            return []
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return []
+    found = list(db.session.scalars(sa.select(Course).where(Course.id.in_(wanted))))
+    if len(found) != len(wanted):
+        errors.add("invalid_course", "course_ids", _l("Choose existing courses only."))
+        return []
+    by_id = {c.id: c for c in found}
+    return [by_id[i] for i in wanted]
+
+
+def _validate(
+    programme: Programme | None, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Course] | None]:
+    errors = RuleErrors()
+    values: dict[str, Any] = {}
+    for name in PROGRAMME_FIELDS:
+        values[name] = data[name] if name in data else getattr(programme, name, None)
+    values["title"] = clean_text(values["title"])
+    if not values["title"]:
+        errors.add("required", "title", _l("Enter a title."))
+    elif len(values["title"]) > 120:
+        errors.add("too_long", "title", _l("Too long (%(n)d characters at most).", n=120))
+    values["summary"] = clean_text(values["summary"])
+    if len(values["summary"]) > 500:
+        errors.add("too_long", "summary", _l("Too long (%(n)d characters at most).", n=500))
+    values["description"] = (values["description"] or "").strip()
+    values["certificate_title"] = clean_text(values["certificate_title"]) or None
+    values["level"] = (
+        parse_enum(errors, CourseLevel, "level", values["level"]) if values["level"] else None
+    )
+    values["status"] = parse_enum(
+        errors, PublicationStatus, "status", values["status"] or PublicationStatus.DRAFT
+    )
+
+    courses = _courses(errors, data["course_ids"]) if "course_ids" in data else None
+    if courses is not None:
+        course_count = len(courses)
+    elif programme is not None and programme.id is not None:
+        course_count = len(programme.courses)
+    else:
+        course_count = 0
+
+    count = values["required_course_count"]
+    if count in ("", None):
+        count = None
+    else:
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            count = 0
+        if count <= 0:
+            errors.add(
+                "invalid_course_count",
+                "required_course_count",
+                _l("The number of required courses must be at least 1 (empty: all courses)."),
+            )
+        elif count > course_count:
+            errors.add(
+                "invalid_course_count",
+                "required_course_count",
+                _l(
+                    "The programme has %(n)d courses; it cannot require more.",
+                    n=course_count,
+                ),
+            )
+    values["required_course_count"] = count
+
+    hours = values["required_hours"]
+    if hours in ("", None):
+        hours = None
+    else:
+        try:
+            hours = round(float(hours), 2)
+        except (TypeError, ValueError):
+            hours = 0.0
+        if not 0 < hours < 100000:
+            errors.add(
+                "invalid_required_hours",
+                "required_hours",
+                _l("The required class hours must be more than 0 (empty: no minimum)."),
+            )
+    values["required_hours"] = hours
+
+    if "status" in data and values["status"] == PublicationStatus.PUBLISHED and course_count == 0:
+        errors.add(
+            "no_courses", "status", _l("Add at least one course before publishing the programme.")
+        )
+    errors.raise_if_any()
+    return values, courses
+
+
+def _attach(programme: Programme, courses: list[Course]) -> None:
+    """Make ``courses`` exactly the programme's courses."""
+    wanted = {c.id for c in courses}
+    for course in list(programme.courses):
+        if course.id not in wanted:
+            course.programme_id = None
+    for course in courses:
+        course.programme_id = programme.id
+    db.session.flush()
+    db.session.expire(programme, ["courses"])
+
+
+def create_programme(actor: User, data: Mapping[str, Any]) -> Programme:
+    require_admin(actor)
+    values, courses = _validate(None, data)
+    programme = Programme(**values)
+    db.session.add(programme)
+    db.session.flush()
+    if courses:
+        _attach(programme, courses)
+    audit.record(
+        actor,
+        "programme.create",
+        "programme",
+        programme.id,
+        title=programme.title,
+        course_ids=[c.id for c in courses or ()],
+    )
+    return programme
+
+
+def update_programme(actor: User, programme: Programme, changes: Mapping[str, Any]) -> Programme:
+    """Change what ``changes`` names; ``status`` publishes or archives; ``course_ids``
+    replaces the programme's courses."""
+    require_admin(actor)
+    values, courses = _validate(programme, changes)
+    changed = [
+        name
+        for name in PROGRAMME_FIELDS
+        if name in changes and getattr(programme, name) != values[name]
+    ]
+    for name in changed:
+        setattr(programme, name, values[name])
+    if courses is not None and {c.id for c in courses} != {c.id for c in programme.courses}:
+        _attach(programme, courses)
+        changed.append("course_ids")
+    db.session.flush()
+    if changed:
+        action = "programme.update"
+        if "status" in changed:
+            action = {
+                PublicationStatus.PUBLISHED: "programme.publish",
+                PublicationStatus.ARCHIVED: "programme.archive",
+                PublicationStatus.DRAFT: "programme.unpublish",
+            }[programme.status]
+        audit.record(actor, action, "programme", programme.id, fields=sorted(changed))
+    return programme
+
+
+def set_status(actor: User, programme: Programme, status: PublicationStatus | str) -> Programme:
+    return update_programme(actor, programme, {"status": status})

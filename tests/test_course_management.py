@@ -1,0 +1,927 @@
+"""Course management: the course and session rules of ``courses.services.courses`` and the
+/manage pages that call them (SPEC §3 item 3, issue 3 items 1–2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from courses.db import db
+from courses.errors import Conflict, PermissionDenied, ValidationFailed
+from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    AuditLogEntry,
+    Course,
+    CourseLevel,
+    CourseMode,
+    CourseSession,
+    PublicationStatus,
+    SessionMode,
+    course_prerequisites,
+)
+from courses.services import courses as service
+from tests.factories import (
+    make_admin,
+    make_course,
+    make_enrolment,
+    make_programme,
+    make_session,
+    make_trainer,
+    make_user,
+)
+
+T0 = datetime(2030, 3, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
+
+
+def course_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": "社区心理健康服务",
+        "summary": "心理健康服务的基本方法",
+        "topic": "心理健康",
+        "level": CourseLevel.BEGINNER,
+        "mode": CourseMode.OFFLINE,
+        "capacity": 30,
+    }
+    data.update(overrides)
+    return data
+
+
+def session_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "starts_at": T0,
+        "ends_at": T0 + timedelta(hours=2),
+        "mode": SessionMode.OFFLINE,
+        "venue": "桂城街道社会工作服务中心",
+    }
+    data.update(overrides)
+    return data
+
+
+def count(model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditLogEntry.action).order_by(AuditLogEntry.id)))
+
+
+def refused(code: str, call, *args, **kwargs) -> ValidationFailed:  # type: ignore[no-untyped-def]
+    """Run ``call``, expect the rule ``code`` to refuse it, and roll back as a request would."""
+    with pytest.raises(ValidationFailed) as caught:
+        call(*args, **kwargs)
+    db.session.rollback()
+    assert caught.value.code == code, (caught.value.code, caught.value.fields)
+    assert caught.value.fields, "the message must name the field"
+    return caught.value
+
+
+def fresh(obj):  # type: ignore[no-untyped-def]
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+@pytest.fixture
+def trainer(app_ctx):  # type: ignore[no-untyped-def]
+    return make_trainer(name="王讲师")
+
+
+@pytest.fixture
+def draft(trainer):  # type: ignore[no-untyped-def]
+    return make_course("草稿课程", trainers=[trainer], status=PublicationStatus.DRAFT)
+
+
+# --- who may manage ------------------------------------------------------------------------------
+
+
+def test_a_trainer_creates_a_draft_course_and_becomes_its_trainer(trainer):
+    course = service.create_course(trainer, course_data())
+    db.session.commit()
+    course = fresh(course)
+    assert course.status == PublicationStatus.DRAFT
+    assert [t.id for t in course.trainers] == [trainer.id]
+    assert course.created_by_id == trainer.id
+    assert course.completion_threshold == pytest.approx(0.8)
+    assert actions() == ["user.create", "course.create"]
+
+
+def test_a_learner_cannot_create_a_course(app_ctx):
+    learner = make_user()
+    with pytest.raises(PermissionDenied):
+        service.create_course(learner, course_data())
+    db.session.rollback()
+    assert count(Course) == 0
+
+
+def test_a_trainer_cannot_edit_nor_add_sessions_to_another_trainers_course(trainer):
+    other = make_course("别人的课程", trainers=[make_trainer()], status=PublicationStatus.DRAFT)
+    with pytest.raises(PermissionDenied):
+        service.update_course(trainer, other, {"title": "改名"})
+    db.session.rollback()
+    with pytest.raises(PermissionDenied):
+        service.add_session(trainer, other, session_data())
+    db.session.rollback()
+    assert fresh(other).title == "别人的课程"
+    assert count(CourseSession) == 0
+
+
+def test_an_admin_manages_every_course_and_names_its_trainers(app_ctx):
+    admin = make_admin()
+    first, second = make_trainer(), make_trainer()
+    course = service.create_course(admin, course_data(trainer_ids=[first.id, second.id]))
+    db.session.commit()
+    assert {t.id for t in fresh(course).trainers} == {first.id, second.id}
+    service.update_course(admin, course, {"trainer_ids": [second.id], "title": "新标题"})
+    db.session.commit()
+    course = fresh(course)
+    assert [t.id for t in course.trainers] == [second.id]
+    assert course.title == "新标题"
+
+
+def test_a_trainer_editing_trainers_stays_one_of_them(trainer, draft):
+    colleague = make_trainer()
+    service.update_course(trainer, draft, {"trainer_ids": [colleague.id]})
+    db.session.commit()
+    assert {t.id for t in fresh(draft).trainers} == {trainer.id, colleague.id}
+
+
+# --- course rules --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"capacity": 0}, "invalid_capacity", "capacity"),
+        ({"capacity": -5}, "invalid_capacity", "capacity"),
+        (
+            {"enrol_opens_at": T0, "enrol_closes_at": T0 - timedelta(days=1)},
+            "enrol_window_order",
+            "enrol_closes_at",
+        ),
+        ({"enrol_opens_at": T0, "enrol_closes_at": T0}, "enrol_window_order", "enrol_closes_at"),
+        ({"completion_threshold": 0}, "invalid_threshold", "completion_threshold"),
+        ({"completion_threshold": 1.2}, "invalid_threshold", "completion_threshold"),
+        ({"completion_threshold": -0.5}, "invalid_threshold", "completion_threshold"),
+        ({"trainer_ids": [999_999]}, "invalid_trainer", "trainer_ids"),
+        ({"programme_id": 999_999}, "invalid_programme", "programme_id"),
+        ({"prerequisite_ids": [999_999]}, "invalid_prerequisite", "prerequisite_ids"),
+        ({"title": "  "}, "required", "title"),
+        ({"level": "expert"}, "invalid_choice", "level"),
+        ({"status": PublicationStatus.PUBLISHED}, "no_sessions", "status"),
+    ],
+)
+def test_each_course_rule_refuses_a_new_course_and_saves_nothing(trainer, changes, code, field):
+    error = refused(code, service.create_course, trainer, course_data(**changes))
+    assert field in error.fields
+    assert count(Course) == 0
+    assert "course.create" not in actions()
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"capacity": 0}, "invalid_capacity"),
+        ({"enrol_opens_at": T0, "enrol_closes_at": T0 - timedelta(hours=1)}, "enrol_window_order"),
+        ({"completion_threshold": 1.01}, "invalid_threshold"),
+        ({"programme_id": 999_999}, "invalid_programme"),
+        ({"status": "published"}, "no_sessions"),
+    ],
+)
+def test_each_course_rule_refuses_an_edit_and_changes_nothing(trainer, draft, changes, code):
+    refused(code, service.update_course, trainer, draft, {"title": "不该保存", **changes})
+    course = fresh(draft)
+    assert course.title == "草稿课程"
+    assert course.status == PublicationStatus.DRAFT
+    assert course.capacity == 30
+    assert "course.update" not in actions()
+
+
+def test_a_learner_is_not_a_trainer(trainer):
+    learner = make_user()
+    error = refused(
+        "invalid_trainer",
+        service.create_course,
+        make_admin(),
+        course_data(trainer_ids=[trainer.id, learner.id]),
+    )
+    assert "trainer_ids" in error.fields
+    assert count(Course) == 0
+
+
+def test_several_broken_rules_are_reported_together(trainer):
+    error = refused(
+        "invalid_capacity",
+        service.create_course,
+        trainer,
+        course_data(capacity=0, completion_threshold=2, enrol_opens_at=T0, enrol_closes_at=T0),
+    )
+    assert set(error.fields) == {"capacity", "completion_threshold", "enrol_closes_at"}
+
+
+def test_capacity_cannot_drop_below_the_seats_taken(trainer, draft):
+    for _n in range(3):
+        make_enrolment(draft, make_user())
+    refused("capacity_below_enrolled", service.update_course, trainer, draft, {"capacity": 2})
+    assert fresh(draft).capacity == 30
+    service.update_course(trainer, draft, {"capacity": 3})
+    db.session.commit()
+    assert fresh(draft).capacity == 3
+
+
+def test_a_course_cannot_be_its_own_prerequisite(trainer, draft):
+    refused(
+        "prerequisite_cycle",
+        service.update_course,
+        trainer,
+        draft,
+        {"prerequisite_ids": [draft.id]},
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(course_prerequisites)) == 0
+
+
+def test_a_prerequisite_cycle_through_several_courses_is_refused(trainer):
+    a, b, c, d = (
+        make_course(name, trainers=[trainer], status=PublicationStatus.DRAFT)
+        for name in ("甲", "乙", "丙", "丁")
+    )
+    # a needs b, b needs c, c needs d: d may not need a (nor b, nor c).
+    service.update_course(trainer, a, {"prerequisite_ids": [b.id]})
+    service.update_course(trainer, b, {"prerequisite_ids": [c.id]})
+    service.update_course(trainer, c, {"prerequisite_ids": [d.id]})
+    db.session.commit()
+    for target in (a, b, c):
+        refused(
+            "prerequisite_cycle",
+            service.update_course,
+            trainer,
+            d,
+            {"prerequisite_ids": [target.id]},
+        )
+    assert fresh(d).prerequisites == []
+    # A diamond is not a cycle: a may also need c and d directly.
+    service.update_course(trainer, a, {"prerequisite_ids": [b.id, c.id, d.id]})
+    db.session.commit()
+    assert {p.id for p in fresh(a).prerequisites} == {b.id, c.id, d.id}
+
+
+def test_publishing_needs_a_session_then_archiving_works(trainer, draft):
+    refused("no_sessions", service.set_status, trainer, draft, PublicationStatus.PUBLISHED)
+    assert fresh(draft).status == PublicationStatus.DRAFT
+    service.add_session(trainer, draft, session_data())
+    service.set_status(trainer, draft, PublicationStatus.PUBLISHED)
+    db.session.commit()
+    assert fresh(draft).status == PublicationStatus.PUBLISHED
+    service.set_status(trainer, draft, "archived")
+    db.session.commit()
+    assert fresh(draft).status == PublicationStatus.ARCHIVED
+    assert actions()[-3:] == ["session.create", "course.publish", "course.archive"]
+
+
+def test_a_course_joins_a_programme(trainer, draft):
+    programme = make_programme()
+    service.update_course(trainer, draft, {"programme_id": programme.id})
+    db.session.commit()
+    assert fresh(draft).programme_id == programme.id
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def test_a_session_gets_class_hours_from_its_duration(trainer, draft):
+    two = service.add_session(trainer, draft, session_data(ends_at=T0 + timedelta(minutes=90)))
+    odd = service.add_session(
+        trainer,
+        draft,
+        session_data(starts_at=T0 + timedelta(days=1), ends_at=T0 + timedelta(days=1, minutes=100)),
+    )
+    given = service.add_session(
+        trainer,
+        draft,
+        session_data(
+            starts_at=T0 + timedelta(days=2), ends_at=T0 + timedelta(days=2, hours=3), class_hours=3
+        ),
+    )
+    db.session.commit()
+    assert fresh(two).class_hours == 2.0  # 90 / 45
+    assert fresh(odd).class_hours == 2.22  # 100 / 45 = 2.222…
+    assert fresh(given).class_hours == 3.0
+    assert service.course_class_hours(draft) == pytest.approx(7.22)
+
+
+def test_moving_a_session_recomputes_its_default_hours(trainer, draft):
+    session = service.add_session(trainer, draft, session_data())
+    db.session.commit()
+    service.update_session(trainer, session, {"ends_at": T0 + timedelta(minutes=45)})
+    db.session.commit()
+    assert fresh(session).class_hours == 1.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"ends_at": T0 - timedelta(minutes=1)}, "ends_before_start", "ends_at"),
+        ({"ends_at": T0}, "ends_before_start", "ends_at"),
+        ({"class_hours": 0}, "invalid_hours", "class_hours"),
+        ({"class_hours": -2}, "invalid_hours", "class_hours"),
+        ({"capacity": 0}, "invalid_capacity", "capacity"),
+        ({"capacity": -1}, "invalid_capacity", "capacity"),
+        ({"venue": ""}, "missing_location", "venue"),
+        ({"mode": SessionMode.ONLINE}, "missing_location", "meeting_url"),
+        ({"mode": SessionMode.RECORDED}, "missing_location", "video_url"),
+        (
+            {
+                "mode": SessionMode.HYBRID,
+                "venue": None,
+                "meeting_url": "https://meeting.tencent.com/dm/1",
+            },
+            "missing_location",
+            "venue",
+        ),
+        (
+            {"mode": SessionMode.ONLINE, "meeting_url": "ftp://example.org/x"},
+            "invalid_url",
+            "meeting_url",
+        ),
+        (
+            {"mode": SessionMode.ONLINE, "meeting_url": "javascript:alert(1)"},
+            "invalid_url",
+            "meeting_url",
+        ),
+        (
+            {"mode": SessionMode.RECORDED, "video_url": "file:///etc/passwd"},
+            "invalid_url",
+            "video_url",
+        ),
+        ({"mode": "teleport"}, "invalid_choice", "mode"),
+    ],
+)
+def test_each_session_rule_refuses_a_new_session_and_saves_nothing(
+    trainer, draft, changes, code, field
+):
+    error = refused(code, service.add_session, trainer, draft, session_data(**changes))
+    assert field in error.fields
+    assert count(CourseSession) == 0
+    assert "session.create" not in actions()
+
+
+def test_overlapping_sessions_of_one_course_are_refused(trainer, draft):
+    service.add_session(trainer, draft, session_data())  # 09:30–11:30 Shanghai
+    db.session.commit()
+    error = refused(
+        "sessions_overlap",
+        service.add_session,
+        trainer,
+        draft,
+        session_data(starts_at=T0 + timedelta(hours=1), ends_at=T0 + timedelta(hours=3)),
+    )
+    assert "09:30" in str(error.fields["starts_at"][0])  # the other session, in local time
+    assert count(CourseSession) == 1
+    # Back to back is fine, and so is the same time in another course.
+    service.add_session(
+        trainer,
+        draft,
+        session_data(starts_at=T0 + timedelta(hours=2), ends_at=T0 + timedelta(hours=3)),
+    )
+    other = make_course(trainers=[trainer], status=PublicationStatus.DRAFT)
+    service.add_session(trainer, other, session_data())
+    db.session.commit()
+    assert count(CourseSession) == 3
+
+
+def test_editing_a_session_checks_the_same_rules_and_changes_nothing_on_failure(trainer, draft):
+    first = service.add_session(trainer, draft, session_data())
+    second = service.add_session(
+        trainer,
+        draft,
+        session_data(starts_at=T0 + timedelta(days=7), ends_at=T0 + timedelta(days=7, hours=2)),
+    )
+    db.session.commit()
+    # Moving a session within its own time is no overlap with itself.
+    service.update_session(trainer, first, {"ends_at": T0 + timedelta(hours=1)})
+    db.session.commit()
+    refused(
+        "sessions_overlap",
+        service.update_session,
+        trainer,
+        second,
+        {"starts_at": T0, "ends_at": T0 + timedelta(minutes=30)},
+    )
+    refused("ends_before_start", service.update_session, trainer, second, {"ends_at": T0})
+    refused("invalid_hours", service.update_session, trainer, second, {"class_hours": 0})
+    second = fresh(second)
+    assert second.starts_at == T0 + timedelta(days=7)
+    assert second.class_hours == pytest.approx(2.67)
+
+
+def test_each_mode_keeps_only_its_own_place_fields(trainer, draft):
+    online = service.add_session(
+        trainer,
+        draft,
+        session_data(
+            mode=SessionMode.ONLINE,
+            venue="会议室",
+            meeting_url="https://meeting.tencent.com/dm/123",
+            meeting_number="123 456 789",
+        ),
+    )
+    hybrid = service.add_session(
+        trainer,
+        draft,
+        session_data(
+            starts_at=T0 + timedelta(days=1),
+            ends_at=T0 + timedelta(days=1, hours=2),
+            mode=SessionMode.HYBRID,
+            room="201",
+            meeting_url="http://live.example.org/x",
+        ),
+    )
+    db.session.commit()
+    online, hybrid = fresh(online), fresh(hybrid)
+    assert (online.venue, online.meeting_url, online.meeting_number) == (
+        None,
+        "https://meeting.tencent.com/dm/123",
+        "123 456 789",
+    )
+    assert (hybrid.venue, hybrid.room, hybrid.meeting_url) == (
+        "桂城街道社会工作服务中心",
+        "201",
+        "http://live.example.org/x",
+    )
+    service.update_session(
+        trainer, online, {"mode": SessionMode.RECORDED, "video_url": "https://v.example.org/1.mp4"}
+    )
+    db.session.commit()
+    online = fresh(online)
+    assert (online.mode, online.meeting_url, online.video_url) == (
+        SessionMode.RECORDED,
+        None,
+        "https://v.example.org/1.mp4",
+    )
+
+
+def test_deleting_sessions(trainer, draft):
+    first = service.add_session(trainer, draft, session_data())
+    second = service.add_session(
+        trainer,
+        draft,
+        session_data(starts_at=T0 + timedelta(days=1), ends_at=T0 + timedelta(days=1, hours=1)),
+    )
+    service.set_status(trainer, draft, "published")
+    db.session.commit()
+    service.delete_session(trainer, second)
+    db.session.commit()
+    # The last session of a published course stays.
+    refused("no_sessions", service.delete_session, trainer, fresh(first))
+    assert count(CourseSession) == 1
+    assert "session.delete" in actions()
+
+
+def test_a_session_with_attendance_cannot_be_deleted(trainer, draft):
+    session = make_session(draft)
+    learner = make_user()
+    db.session.add(
+        AttendanceRecord(
+            session_id=session.id,
+            user_id=learner.id,
+            status=AttendanceStatus.PRESENT,
+            method=AttendanceMethod.ROLL_CALL,
+        )
+    )
+    db.session.commit()
+    with pytest.raises(Conflict) as caught:
+        service.delete_session(trainer, session)
+    db.session.rollback()
+    assert caught.value.code == "session_has_attendance"
+    assert count(CourseSession) == 1
+
+
+# --- cloning -------------------------------------------------------------------------------------
+
+
+def test_cloning_makes_a_shifted_draft_with_trainers_prerequisites_and_sessions(trainer):
+    basics = make_course("基础课", trainers=[trainer])
+    programme = make_programme()
+    course = make_course(
+        "个案工作实务",
+        trainers=[trainer],
+        sessions=2,
+        programme_id=programme.id,
+        enrol_opens_at=T0 - timedelta(days=30),
+        enrol_closes_at=T0 - timedelta(days=1),
+    )
+    course.prerequisites = [basics]
+    make_enrolment(course, make_user())
+    db.session.commit()
+
+    copy = service.clone_course(trainer, course, shift_by=timedelta(days=364))
+    db.session.commit()
+    copy = fresh(copy)
+    assert copy.id != course.id
+    assert copy.status == PublicationStatus.DRAFT
+    assert copy.cloned_from_id == course.id
+    assert copy.seats_taken == 0
+    assert copy.title == "个案工作实务"
+    assert copy.programme_id == programme.id
+    assert [t.id for t in copy.trainers] == [trainer.id]
+    assert [p.id for p in copy.prerequisites] == [basics.id]
+    assert [s.starts_at for s in copy.sessions] == [
+        T0 + timedelta(days=364),
+        T0 + timedelta(days=371),
+    ]
+    assert copy.enrol_closes_at == T0 + timedelta(days=363)
+    assert service.course_class_hours(copy) == service.course_class_hours(course)
+    # The original is untouched.
+    assert [s.starts_at for s in fresh(course).sessions] == [T0, T0 + timedelta(days=7)]
+    assert actions()[-1] == "course.clone"
+
+
+def test_cloning_to_a_new_first_session_date(trainer):
+    course = make_course(trainers=[trainer], sessions=3)
+    new_start = datetime(2031, 9, 1, 1, 30, tzinfo=UTC)
+    copy = service.clone_course(trainer, course, first_session_at=new_start, title="第二期")
+    db.session.commit()
+    copy = fresh(copy)
+    assert copy.title == "第二期"
+    assert [s.starts_at for s in copy.sessions] == [
+        new_start,
+        new_start + timedelta(weeks=1),
+        new_start + timedelta(weeks=2),
+    ]
+
+
+def test_only_managers_clone(trainer):
+    course = make_course(trainers=[make_trainer()], sessions=1)
+    with pytest.raises(PermissionDenied):
+        service.clone_course(trainer, course, shift_by=timedelta(days=7))
+    db.session.rollback()
+    assert count(Course) == 1
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def form_of(rendered, template: str):  # type: ignore[no-untyped-def]
+    contexts = [context for name, context in rendered if name == template]
+    assert contexts, f"{template} was not rendered"
+    return contexts[-1]["form"]
+
+
+def page_course(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "title": "通讯员培训",
+        "summary": "新闻写作与拍摄",
+        "topic": "通讯员培训",
+        "level": "beginner",
+        "mode": "offline",
+        "programme_id": "0",
+        "capacity": "40",
+        "completion_threshold": "0.8",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("role", ["anonymous", "learner"])
+def test_learners_and_visitors_cannot_reach_management(app, app_ctx, role):
+    course = make_course(trainers=[make_trainer()], sessions=1)
+    client = app.test_client()
+    if role == "learner":
+        learner = make_user()
+        client.post("/login", data={"login": learner.email, "password": "correct-horse-9"})
+    expected = 302 if role == "anonymous" else 403
+    for url in (
+        "/manage/",
+        "/manage/courses/new",
+        f"/manage/courses/{course.id}",
+        f"/manage/courses/{course.id}/sessions",
+        "/manage/programmes",
+    ):
+        assert client.get(url).status_code == expected, url
+    response = client.post("/manage/courses/new", data=page_course())
+    assert response.status_code == expected
+    assert count(Course) == 1
+
+
+def test_a_trainer_cannot_open_nor_change_another_trainers_course(login_as, trainer):
+    other = make_course("别人的课程", trainers=[make_trainer()], sessions=1)
+    session_id = other.sessions[0].id
+    client = login_as(trainer)
+    assert client.get(f"/manage/courses/{other.id}").status_code == 403
+    assert client.get(f"/manage/courses/{other.id}/sessions").status_code == 403
+    assert client.get(f"/manage/sessions/{session_id}").status_code == 403
+    assert (
+        client.post(f"/manage/courses/{other.id}", data=page_course(title="改")).status_code == 403
+    )
+    assert (
+        client.post(f"/manage/courses/{other.id}/status", data={"status": "archived"}).status_code
+        == 403
+    )
+    assert client.post(f"/manage/sessions/{session_id}/delete").status_code == 403
+    assert client.post(f"/manage/courses/{other.id}/clone", data={}).status_code == 403
+    assert client.get("/manage/programmes").status_code == 403
+    other = fresh(other)
+    assert (other.title, other.status) == ("别人的课程", PublicationStatus.PUBLISHED)
+    assert count(CourseSession) == 1
+    assert count(Course) == 1
+
+
+def test_the_list_shows_a_trainer_only_their_courses_and_an_admin_all(login_as, trainer, rendered):
+    mine = make_course("我的课程", trainers=[trainer])
+    make_course("别人的课程", trainers=[make_trainer()])
+    client = login_as(trainer)
+    response = client.get("/manage/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "我的课程" in page and "别人的课程" not in page
+    assert [c.id for c in rendered[-1][1]["courses"]] == [mine.id]
+
+
+def test_an_admin_sees_every_course(app, app_ctx):
+    make_course("甲课程", trainers=[make_trainer()])
+    make_course("乙课程")
+    admin = make_admin()
+    client = app.test_client()
+    client.post("/login", data={"login": admin.email, "password": "correct-horse-9"})
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "甲课程" in page and "乙课程" in page
+
+
+def test_a_trainer_builds_a_course_on_the_pages(login_as, trainer):
+    client = login_as(trainer)
+    assert client.get("/manage/courses/new").status_code == 200
+    response = client.post("/manage/courses/new", data=page_course())
+    assert response.status_code == 302
+    course = db.session.scalar(sa.select(Course))
+    assert response.headers["Location"] == f"/manage/courses/{course.id}/sessions"
+    assert [t.id for t in course.trainers] == [trainer.id]
+    assert (course.capacity, course.status) == (40, PublicationStatus.DRAFT)
+
+    response = client.post(
+        f"/manage/courses/{course.id}/sessions",
+        data={
+            "starts_at": "2030-05-06T14:00",
+            "ends_at": "2030-05-06T16:15",
+            "mode": "online",
+            "meeting_url": "https://meeting.tencent.com/dm/abc",
+            "meeting_number": "888 111 222",
+        },
+    )
+    assert response.status_code == 302
+    session = db.session.scalar(sa.select(CourseSession))
+    assert session.class_hours == 3.0  # 135 minutes
+    assert session.starts_at == datetime(2030, 5, 6, 6, 0, tzinfo=UTC)
+
+    response = client.post(f"/manage/courses/{course.id}/status", data={"status": "published"})
+    assert response.status_code == 302
+    assert fresh(course).status == PublicationStatus.PUBLISHED
+
+
+def test_a_session_at_half_past_eleven_in_shanghai_is_stored_in_utc_and_shown_back(
+    login_as, trainer, draft, rendered
+):
+    client = login_as(trainer)
+    response = client.post(
+        f"/manage/courses/{draft.id}/sessions",
+        data={
+            "starts_at": "2030-05-06T23:30",
+            "ends_at": "2030-05-07T01:00",
+            "mode": "offline",
+            "venue": "桂城街道党群服务中心",
+        },
+    )
+    assert response.status_code == 302
+    session = db.session.scalar(sa.select(CourseSession))
+    assert session.starts_at == datetime(2030, 5, 6, 15, 30, tzinfo=UTC)
+    assert session.ends_at == datetime(2030, 5, 6, 17, 0, tzinfo=UTC)
+    assert session.class_hours == 2.0
+
+    listing = client.get(f"/manage/courses/{draft.id}/sessions").get_data(as_text=True)
+    assert "2030-05-06 23:30" in listing
+    edit = client.get(f"/manage/sessions/{session.id}").get_data(as_text=True)
+    assert 'value="2030-05-06T23:30"' in edit
+    assert 'value="2030-05-07T01:00"' in edit
+
+
+def test_the_enrolment_window_is_entered_and_shown_in_shanghai_time(login_as, trainer, draft):
+    client = login_as(trainer)
+    response = client.post(
+        f"/manage/courses/{draft.id}",
+        data=page_course(enrol_opens_at="2030-04-01T08:00", enrol_closes_at="2030-04-30T23:30"),
+    )
+    assert response.status_code == 302
+    course = fresh(draft)
+    assert course.enrol_opens_at == datetime(2030, 4, 1, 0, 0, tzinfo=UTC)
+    assert course.enrol_closes_at == datetime(2030, 4, 30, 15, 30, tzinfo=UTC)
+    page = client.get(f"/manage/courses/{draft.id}").get_data(as_text=True)
+    assert 'value="2030-04-30T23:30"' in page
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"capacity": "0"}, "capacity"),
+        (
+            {"enrol_opens_at": "2030-04-02T08:00", "enrol_closes_at": "2030-04-01T08:00"},
+            "enrol_closes_at",
+        ),
+        ({"completion_threshold": "1.5"}, "completion_threshold"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_course_form_errors_show_on_the_field_and_save_nothing(
+    login_as, trainer, rendered, data, field
+):
+    client = login_as(trainer)
+    response = client.post("/manage/courses/new", data=page_course(**data))
+    assert response.status_code == 200
+    form = form_of(rendered, "manage/course_form.html")
+    assert getattr(form, field).errors, form.errors
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert count(Course) == 0
+
+
+def test_session_form_errors_show_on_the_field_and_save_nothing(login_as, trainer, draft, rendered):
+    make_session(draft, starts_at=datetime(2030, 5, 6, 1, 0, tzinfo=UTC))  # 09:00–11:00 Shanghai
+    client = login_as(trainer)
+    cases = [
+        ({"starts_at": "2030-05-06T10:00", "ends_at": "2030-05-06T12:00"}, "starts_at"),
+        ({"starts_at": "2030-05-07T10:00", "ends_at": "2030-05-07T09:00"}, "ends_at"),
+        (
+            {"starts_at": "2030-05-07T10:00", "ends_at": "2030-05-07T12:00", "class_hours": "0"},
+            "class_hours",
+        ),
+        (
+            {"starts_at": "2030-05-07T10:00", "ends_at": "2030-05-07T12:00", "capacity": "0"},
+            "capacity",
+        ),
+        ({"starts_at": "2030-05-07T10:00", "ends_at": "2030-05-07T12:00", "venue": ""}, "venue"),
+    ]
+    for data, field in cases:
+        payload = {"mode": "offline", "venue": "服务中心", **data}
+        response = client.post(f"/manage/courses/{draft.id}/sessions", data=payload)
+        assert response.status_code == 200, data
+        form = form_of(rendered, "manage/sessions.html")
+        assert getattr(form, field).errors, (data, form.errors)
+    assert count(CourseSession) == 1
+
+
+def test_publishing_without_sessions_on_the_page_is_refused(login_as, trainer, draft, flashed):
+    client = login_as(trainer)
+    response = client.post(f"/manage/courses/{draft.id}/status", data={"status": "published"})
+    assert response.status_code == 302
+    assert fresh(draft).status == PublicationStatus.DRAFT
+    assert flashed[-1][0] == "error"
+    assert "session" in flashed[-1][1].lower() or "课次" in flashed[-1][1]
+
+
+def test_cloning_on_the_page_keeps_the_local_time_of_day(login_as, trainer):
+    course = make_course(trainers=[trainer], sessions=2)  # Mondays 09:30 Shanghai
+    client = login_as(trainer)
+    response = client.post(
+        f"/manage/courses/{course.id}/clone",
+        data={"title": "第二期", "first_session_on": "2031-03-03"},
+    )
+    assert response.status_code == 302
+    copy = db.session.scalar(sa.select(Course).where(Course.cloned_from_id == course.id))
+    assert response.headers["Location"] == f"/manage/courses/{copy.id}"
+    assert copy.status == PublicationStatus.DRAFT
+    assert [s.starts_at for s in copy.sessions] == [
+        datetime(2031, 3, 3, 1, 30, tzinfo=UTC),
+        datetime(2031, 3, 10, 1, 30, tzinfo=UTC),
+    ]
+
+
+def test_editing_and_deleting_a_session_on_the_pages(login_as, trainer, draft):
+    session = make_session(draft)
+    client = login_as(trainer)
+    response = client.post(
+        f"/manage/sessions/{session.id}",
+        data={
+            "title": "第一讲",
+            "starts_at": "2030-03-04T09:30",
+            "ends_at": "2030-03-04T12:30",
+            "mode": "recorded",
+            "video_url": "https://v.example.org/1.mp4",
+            "class_hours": "",
+        },
+    )
+    assert response.status_code == 302
+    session = fresh(session)
+    assert (session.title, session.mode, session.class_hours) == (
+        "第一讲",
+        SessionMode.RECORDED,
+        4.0,
+    )
+    assert session.venue is None
+    assert client.post(f"/manage/sessions/{session.id}/delete").status_code == 302
+    assert count(CourseSession) == 0
+
+
+def test_the_manage_link_shows_for_trainers_only(app, app_ctx, login_as, trainer):
+    client = login_as(trainer)
+    assert 'href="/manage/"' in client.get("/").get_data(as_text=True)
+    learner_client = app.test_client()
+    learner = make_user()
+    learner_client.post("/login", data={"login": learner.email, "password": "correct-horse-9"})
+    assert 'href="/manage/"' not in learner_client.get("/").get_data(as_text=True)
+
+
+def test_the_course_list_runs_a_fixed_number_of_statements(login_as, trainer, count_queries):
+    client = login_as(trainer)
+    for n in range(2):
+        make_course(f"课程{n}", trainers=[trainer], sessions=2)
+    with count_queries() as few:
+        client.get("/manage/")
+    for n in range(6):
+        make_course(f"更多课程{n}", trainers=[trainer], sessions=2)
+    with count_queries() as many:
+        assert client.get("/manage/").status_code == 200
+    assert len(many) == len(few)
+
+
+# --- on a phone ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone(app):  # type: ignore[no-untyped-def]
+    """A 375 px wide Chromium page against a live server of the test app."""
+    import shutil
+    import threading
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(
+            viewport={"width": 375, "height": 812}, locale="zh-CN", is_mobile=True
+        )
+        page = context.new_page()
+        page.base_url = f"http://127.0.0.1:{server.server_port}"  # type: ignore[attr-defined]
+        yield page
+        context.close()
+        browser.close()
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_trainer_builds_and_publishes_a_course_on_a_phone(app_ctx, phone):
+    trainer = make_trainer(name="手机讲师", email="phone.trainer@example.org")
+    base = phone.base_url
+    phone.goto(f"{base}/login")
+    phone.fill("input[name=login]", "phone.trainer@example.org")
+    phone.fill("input[name=password]", "correct-horse-9")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+
+    phone.click("a[href='/manage/']")
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    phone.click("a[href='/manage/courses/new']")
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    phone.fill("input[name=title]", "城乡融合发展专题讲座")
+    phone.fill("input[name=topic]", "城乡融合")
+    phone.select_option("select[name=level]", "intermediate")
+    phone.select_option("select[name=mode]", "hybrid")
+    phone.fill("input[name=capacity]", "60")
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_load_state()
+
+    assert "/sessions" in phone.url
+    assert fits_the_screen(phone)
+    phone.fill("input[name=starts_at]", "2030-06-01T23:30")
+    phone.fill("input[name=ends_at]", "2030-06-02T01:00")
+    phone.select_option("select[name=mode]", "online")
+    phone.fill(
+        "input[name=meeting_url]", "https://meeting.tencent.com/dm/abcdefghijklmnopqrstuvwxyz"
+    )
+    phone.fill("input[name=meeting_number]", "123 456 789")
+    phone.click("#add form button[type=submit]")
+    phone.wait_for_load_state()
+    assert "2030-06-01 23:30" in phone.content()
+    assert fits_the_screen(phone)
+
+    phone.goto(f"{base}/manage/")
+    phone.click("form[action$='/status'] button")  # the first: publish
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    course = db.session.scalar(sa.select(Course))
+    db.session.refresh(course)
+    assert course.status == PublicationStatus.PUBLISHED
+    assert [t.id for t in course.trainers] == [trainer.id]
+    assert course.sessions[0].starts_at == datetime(2030, 6, 1, 15, 30, tzinfo=UTC)

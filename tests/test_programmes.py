@@ -1,0 +1,311 @@
+"""Programmes: admins create, edit, publish and archive them with their completion rule;
+everyone lists the published ones with their courses (service, pages and API)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from courses.db import db
+from courses.errors import PermissionDenied, ValidationFailed
+from courses.models import AuditLogEntry, Course, Programme, PublicationStatus
+from courses.services import programmes as service
+from tests.factories import (
+    bearer,
+    make_admin,
+    make_course,
+    make_programme,
+    make_token,
+    make_trainer,
+    make_user,
+)
+
+
+def count(model: type) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def refused(code: str, call, *args, **kwargs) -> ValidationFailed:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationFailed) as caught:
+        call(*args, **kwargs)
+    db.session.rollback()
+    assert caught.value.code == code, (caught.value.code, caught.value.fields)
+    return caught.value
+
+
+@pytest.fixture
+def admin(app_ctx):  # type: ignore[no-untyped-def]
+    return make_admin()
+
+
+@pytest.fixture
+def courses(app_ctx) -> list[Course]:
+    return [make_course(f"课程{n}") for n in range(3)]
+
+
+# --- service ---------------------------------------------------------------------------------
+
+
+def test_an_admin_creates_a_programme_with_courses_and_a_rule(admin, courses):
+    programme = service.create_programme(
+        admin,
+        {
+            "title": "桂城街道社工新人培育计划",
+            "level": "beginner",
+            "course_ids": [c.id for c in courses],
+            "required_course_count": 2,
+            "required_hours": 24,
+        },
+    )
+    db.session.commit()
+    db.session.expire_all()
+    programme = db.session.get(Programme, programme.id)
+    assert programme.status == PublicationStatus.DRAFT
+    assert {c.id for c in programme.courses} == {c.id for c in courses}
+    assert (programme.required_course_count, programme.required_hours) == (2, 24.0)
+    assert db.session.scalar(sa.select(AuditLogEntry.action).order_by(AuditLogEntry.id.desc())) == (
+        "programme.create"
+    )
+
+
+@pytest.mark.parametrize("role", ["learner", "trainer"])
+def test_only_admins_create_or_change_programmes(app_ctx, role):
+    user = make_user(roles=[role])
+    with pytest.raises(PermissionDenied):
+        service.create_programme(user, {"title": "计划"})
+    db.session.rollback()
+    programme = make_programme("原名")
+    with pytest.raises(PermissionDenied):
+        service.update_programme(user, programme, {"title": "改名"})
+    db.session.rollback()
+    assert count(Programme) == 1
+    assert db.session.get(Programme, programme.id).title == "原名"
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "field"),
+    [
+        ({"title": ""}, "required", "title"),
+        ({"required_course_count": 0}, "invalid_course_count", "required_course_count"),
+        ({"required_course_count": 4}, "invalid_course_count", "required_course_count"),
+        ({"required_hours": 0}, "invalid_required_hours", "required_hours"),
+        ({"required_hours": -8}, "invalid_required_hours", "required_hours"),
+        ({"course_ids": [999_999]}, "invalid_course", "course_ids"),
+        ({"status": "published", "course_ids": []}, "no_courses", "status"),
+        ({"level": "expert"}, "invalid_choice", "level"),
+    ],
+)
+def test_each_programme_rule_refuses_and_saves_nothing(admin, courses, data, code, field):
+    full = {"title": "关爱专员创智营", "course_ids": [c.id for c in courses], **data}
+    error = refused(code, service.create_programme, admin, full)
+    assert field in error.fields
+    assert count(Programme) == 0
+    assert all(c.programme_id is None for c in db.session.scalars(sa.select(Course)))
+
+
+def test_the_required_count_follows_the_courses_on_edit(admin, courses):
+    programme = service.create_programme(
+        admin, {"title": "计划", "course_ids": [c.id for c in courses], "required_course_count": 3}
+    )
+    db.session.commit()
+    # Dropping a course would leave 2 courses for a rule requiring 3.
+    refused(
+        "invalid_course_count",
+        service.update_programme,
+        admin,
+        programme,
+        {"course_ids": [courses[0].id, courses[1].id]},
+    )
+    assert len(db.session.get(Programme, programme.id).courses) == 3
+    service.update_programme(
+        admin, programme, {"course_ids": [courses[0].id], "required_course_count": 1}
+    )
+    db.session.commit()
+    db.session.expire_all()
+    programme = db.session.get(Programme, programme.id)
+    assert [c.id for c in programme.courses] == [courses[0].id]
+    assert db.session.get(Course, courses[2].id).programme_id is None
+
+
+def test_a_course_cannot_leave_a_programme_whose_rule_needs_it(admin, courses):
+    from courses.services import courses as course_service
+
+    programme = service.create_programme(
+        admin,
+        {"title": "计划", "course_ids": [courses[0].id, courses[1].id], "required_course_count": 2},
+    )
+    db.session.commit()
+    refused(
+        "invalid_course_count",
+        course_service.update_course,
+        admin,
+        courses[0],
+        {"programme_id": None},
+    )
+    assert db.session.get(Course, courses[0].id).programme_id == programme.id
+    service.update_programme(admin, programme, {"required_course_count": 1})
+    course_service.update_course(admin, courses[0], {"programme_id": None})
+    db.session.commit()
+    assert db.session.get(Course, courses[0].id).programme_id is None
+
+
+def test_publish_and_archive(admin, courses):
+    programme = service.create_programme(admin, {"title": "计划"})
+    db.session.commit()
+    refused("no_courses", service.set_status, admin, programme, "published")
+    service.update_programme(admin, programme, {"course_ids": [courses[0].id]})
+    service.set_status(admin, programme, "published")
+    db.session.commit()
+    assert db.session.get(Programme, programme.id).status == PublicationStatus.PUBLISHED
+    service.set_status(admin, programme, PublicationStatus.ARCHIVED)
+    db.session.commit()
+    assert db.session.get(Programme, programme.id).status == PublicationStatus.ARCHIVED
+
+
+def test_listing_shows_published_programmes_with_their_courses(app_ctx, count_queries):
+    shown = make_programme("已发布")
+    make_programme("草稿", status=PublicationStatus.DRAFT)
+    make_course("课程0", programme_id=shown.id)
+    db.session.expire_all()
+    with count_queries() as few:
+        assert [len(p.courses) for p in service.list_programmes().items] == [1]
+    for n in range(1, 5):
+        make_course(f"课程{n}", programme_id=shown.id, trainers=[make_trainer()])
+    db.session.expire_all()
+    with count_queries() as many:
+        page = service.list_programmes()
+        assert [len(p.courses) for p in page.items] == [5]
+    assert len(many) == len(few)
+    assert [p.title for p in page.items] == ["已发布"]
+    assert service.list_programmes(include_unpublished=True).total == 2
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def test_anyone_lists_published_programmes_and_admins_see_drafts(client, app_ctx):
+    programme = make_programme("社会组织培育")
+    course = make_course("孵化实务", programme_id=programme.id)
+    make_programme("草稿计划", status=PublicationStatus.DRAFT)
+    body = client.get("/api/v1/programmes").get_json()
+    assert body["total"] == 1 and body["page"] == 1
+    item = body["items"][0]
+    assert (item["title"], item["course_ids"]) == ("社会组织培育", [course.id])
+    assert item["courses"] == [{"id": course.id, "title": "孵化实务", "status": "published"}]
+    admin = bearer(make_token(make_admin()))
+    assert client.get("/api/v1/programmes", headers=admin).get_json()["total"] == 2
+
+
+def test_only_admins_post_programmes(client, app_ctx):
+    for role in ("learner", "trainer"):
+        headers = bearer(make_token(make_user(roles=[role])))
+        response = client.post("/api/v1/programmes", json={"title": "计划"}, headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "forbidden"
+    assert client.post("/api/v1/programmes", json={"title": "计划"}).status_code == 401
+    assert count(Programme) == 0
+
+
+def test_an_admin_posts_and_patches_a_programme(client, admin, courses):
+    headers = bearer(make_token(admin))
+    response = client.post(
+        "/api/v1/programmes",
+        json={
+            "title": "通讯员培训",
+            "course_ids": [courses[0].id, courses[1].id],
+            "required_course_count": 2,
+            "required_hours": 12.5,
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["course_ids"] == sorted([courses[0].id, courses[1].id])
+    assert (body["required_course_count"], body["required_hours"], body["status"]) == (
+        2,
+        12.5,
+        "draft",
+    )
+    response = client.patch(
+        f"/api/v1/programmes/{body['id']}", json={"status": "published"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "published"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"required_course_count": 5}, "invalid_course_count"),
+        ({"required_hours": 0}, "invalid_required_hours"),
+        ({"course_ids": [999_999]}, "invalid_course"),
+        ({"status": "published"}, "no_courses"),
+    ],
+)
+def test_programme_rules_answer_422_with_their_code(client, admin, data, code):
+    headers = bearer(make_token(admin))
+    response = client.post("/api/v1/programmes", json={"title": "计划", **data}, headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == code
+    assert count(Programme) == 0
+
+
+def test_unknown_programme_is_404(client, admin):
+    headers = bearer(make_token(admin))
+    response = client.patch("/api/v1/programmes/999999", json={"title": "x"}, headers=headers)
+    assert response.status_code == 404
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def test_trainers_cannot_open_the_programme_pages(login_as, app_ctx):
+    client = login_as(make_trainer())
+    programme = make_programme()
+    assert client.get("/manage/programmes").status_code == 403
+    assert client.get(f"/manage/programmes/{programme.id}").status_code == 403
+    assert client.post("/manage/programmes", data={"title": "计划"}).status_code == 403
+    assert count(Programme) == 1
+
+
+def test_an_admin_creates_edits_and_publishes_a_programme_on_the_pages(
+    login_as, admin, courses, rendered, flashed
+):
+    client = login_as(admin)
+    assert client.get("/manage/programmes").status_code == 200
+    response = client.post(
+        "/manage/programmes",
+        data={
+            "title": "关爱专员培训",
+            "level": "",
+            "course_ids": [str(courses[0].id)],
+            "required_course_count": "2",
+        },
+    )
+    assert response.status_code == 200  # refused: one course cannot satisfy "2 of them"
+    form = [c for n, c in rendered if n == "manage/programmes.html"][-1]["form"]
+    assert form.required_course_count.errors, form.errors
+    assert count(Programme) == 0
+
+    response = client.post(
+        "/manage/programmes",
+        data={
+            "title": "关爱专员培训",
+            "level": "intermediate",
+            "course_ids": [str(courses[0].id), str(courses[1].id)],
+            "required_course_count": "2",
+            "required_hours": "16",
+        },
+    )
+    assert response.status_code == 302
+    programme = db.session.scalar(sa.select(Programme))
+    assert (programme.required_course_count, programme.required_hours) == (2, 16.0)
+    assert client.get(f"/manage/programmes/{programme.id}").status_code == 200
+
+    response = client.post(
+        f"/manage/programmes/{programme.id}/status", data={"status": "published"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Programme, programme.id).status == PublicationStatus.PUBLISHED
