@@ -59,6 +59,22 @@ class Course(TimestampMixin, db.Model):
             name="enrol_window_order",
         ),
         sa.Index("ix_courses_status_level_mode", "status", "level", "mode"),
+        # Catalogue search (ILIKE '%…%' on title and summary): trigram GIN indexes on
+        # PostgreSQL (pg_trgm). SQLite gets plain indexes of the same names, so that one
+        # schema describes both backends (Alembic compares indexes by name, not by
+        # dialect); its LIKE '%…%' does not use them.
+        sa.Index(
+            "ix_courses_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        sa.Index(
+            "ix_courses_summary_trgm",
+            "summary",
+            postgresql_using="gin",
+            postgresql_ops={"summary": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

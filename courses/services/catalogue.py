@@ -1,49 +1,366 @@
-"""Read-side queries for the public pages."""
+"""Read-side queries for the public pages: the catalogue, course and programme pages.
+
+Every function runs a fixed number of SQL statements whatever the number of courses
+it returns: the next session comes from a grouped subquery joined to the courses,
+class hours from a correlated subquery, trainers from one ``selectin`` query for the whole page.
+
+Search (``q``) is a case-insensitive substring match on title and summary
+(``ILIKE '%…%'`` with ``%``, ``_`` and ``\\`` taken literally), so that 心理 finds
+心理健康服务 on SQLite and PostgreSQL alike. On PostgreSQL, trigram GIN indexes
+(pg_trgm, ``ix_courses_title_trgm`` and ``ix_courses_summary_trgm``) serve it. A
+trigram index can only narrow a ``LIKE '%…%'`` search when the term holds at least
+three characters: for 心理健康 the plan on the scale-100 demo data is a bitmap OR of
+both indexes (≈1 ms) instead of reading all 4,400 courses. For one or two characters
+(心理) no trigram can be taken from the pattern, the index would return every row,
+and PostgreSQL rightly scans the table instead (≈9 ms for 4,400 courses); the other
+filters (status, topic, level, mode, with their B-tree indexes) still apply. Chinese
+search terms are often two characters long, but the catalogue holds thousands of
+courses, not millions, so that scan stays cheap; a bigram index (pg_bigm) would be
+the next step if it ever does not.
+
+Case folding: SQLite folds ASCII letters only, PostgreSQL folds every letter; for
+Chinese text (which has no case) and ASCII the results are identical.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from courses.db import db, utcnow
-from courses.models import Course, CourseSession, PublicationStatus
+from courses.errors import NotFound
+from courses.models import (
+    Course,
+    CourseLevel,
+    CourseMode,
+    CourseSession,
+    Programme,
+    PublicationStatus,
+    User,
+)
+from courses.services.pagination import MAX_PER_PAGE, Page
+from courses.services.permissions import can_manage_course
+from courses.settings import local_zone
+
+LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
 class CourseCard:
+    """A catalogue entry: the course and the figures derived from its sessions.
+
+    Attributes the card does not hold itself are read from the course, so the API
+    schemas can dump a card like a course (``card.title``, ``card.capacity``…).
+    """
+
     course: Course
     next_session_at: datetime | None
     class_hours: float
 
+    @property
+    def seats_left(self) -> int | None:
+        return self.course.seats_left
 
-def upcoming_courses(limit: int = 6) -> list[CourseCard]:
-    """Published courses with a session still to come, soonest first, in two statements."""
-    now = utcnow()
-    next_start = (
+    @property
+    def trainers(self) -> list[User]:
+        return self.course.trainers
+
+    @property
+    def trainer_ids(self) -> list[int]:
+        return [trainer.id for trainer in self.course.trainers]
+
+    @property
+    def prerequisite_ids(self) -> list[int]:
+        return [course.id for course in self.course.prerequisites]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.course, name)
+
+
+@dataclass(frozen=True)
+class CourseDetail(CourseCard):
+    """A course page: the card plus the timetable, the programme and prerequisites."""
+
+    sessions: Sequence[CourseSession] = field(default_factory=list)
+    programme: Programme | None = None
+    can_manage: bool = False
+
+
+@dataclass(frozen=True)
+class ProgrammeEntry:
+    programme: Programme
+    course_count: int
+
+
+@dataclass(frozen=True)
+class ProgrammeDetail:
+    programme: Programme
+    courses: Sequence[CourseCard]
+
+    @property
+    def class_hours(self) -> float:
+        return sum(card.class_hours for card in self.courses)
+
+
+# ---- building blocks --------------------------------------------------------------------
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with the wildcard characters of ``term`` escaped (taken literally)."""
+    escaped = (
+        term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def _class_hours() -> sa.ScalarSelect[Any]:
+    """A course's class hours, correlated to the outer ``Course`` row.
+
+    A correlated subquery rather than a grouped join: PostgreSQL evaluates it after the
+    sort and LIMIT, for the rows of the page only (an index range scan each, on
+    ``ix_course_sessions_course_id_starts_at``), instead of summing every session of
+    every course first.
+    """
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0))
+        .where(CourseSession.course_id == Course.id)
+        .correlate(Course)
+        .scalar_subquery()
+    )
+
+
+def _next_session_subquery(now: datetime) -> sa.Subquery:
+    return (
         sa.select(
             CourseSession.course_id,
             sa.func.min(CourseSession.starts_at).label("next_at"),
         )
         .where(CourseSession.starts_at >= now)
         .group_by(CourseSession.course_id)
-        .subquery()
+        .subquery("next_session")
     )
-    hours = (
-        sa.select(CourseSession.course_id, sa.func.sum(CourseSession.class_hours).label("hours"))
-        .group_by(CourseSession.course_id)
-        .subquery()
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` as the UTC instants where that month starts and ends in the academy's zone."""
+    year, number = (int(part) for part in month.split("-"))
+    if not 1 <= number <= 12:
+        raise ValueError(month)
+    zone = local_zone()
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _course_filters(
+    *,
+    q: str | None,
+    topic: str | None,
+    level: CourseLevel | str | None,
+    mode: CourseMode | str | None,
+    month: str | None,
+    available: bool,
+    now: datetime,
+) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [Course.status == PublicationStatus.PUBLISHED]
+    term = (q or "").strip()
+    if term:
+        pattern = like_pattern(term)
+        conditions.append(
+            sa.or_(
+                Course.title.ilike(pattern, escape=LIKE_ESCAPE),
+                Course.summary.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if topic:
+        conditions.append(Course.topic == topic)
+    if level:
+        conditions.append(Course.level == CourseLevel(level))
+    if mode:
+        conditions.append(Course.mode == CourseMode(mode))
+    if month:
+        start, end = month_bounds(month)
+        conditions.append(
+            sa.exists().where(
+                CourseSession.course_id == Course.id,
+                CourseSession.starts_at >= start,
+                CourseSession.starts_at < end,
+            )
+        )
+    if available:
+        conditions.append(sa.or_(Course.capacity.is_(None), Course.seats_taken < Course.capacity))
+        conditions.append(sa.or_(Course.enrol_closes_at.is_(None), Course.enrol_closes_at > now))
+    return conditions
+
+
+def _cards(
+    conditions: Sequence[sa.ColumnElement[bool]],
+    now: datetime,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    with_prerequisites: bool = False,
+) -> list[CourseCard]:
+    """The courses matching ``conditions`` as cards, next session first, in one statement
+    plus one for the trainers of all of them (and one for their prerequisites)."""
+    next_session = _next_session_subquery(now)
+    statement = (
+        sa.select(Course, next_session.c.next_at, _class_hours())
+        .outerjoin(next_session, next_session.c.course_id == Course.id)
+        .where(*conditions)
+        .order_by(sa.nulls_last(next_session.c.next_at.asc()), Course.id)
+        .offset(offset)
     )
+    if limit is not None:
+        statement = statement.limit(limit)
+    if with_prerequisites:
+        statement = statement.options(selectinload(Course.prerequisites))
+    rows = db.session.execute(statement).all()
+    return [CourseCard(course, next_at, float(hours or 0)) for course, next_at, hours in rows]
+
+
+# ---- the catalogue ----------------------------------------------------------------------
+
+
+def search(
+    q: str | None = None,
+    topic: str | None = None,
+    level: CourseLevel | str | None = None,
+    mode: CourseMode | str | None = None,
+    month: str | None = None,
+    available: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+    viewer: User | None = None,
+    with_prerequisites: bool = False,
+) -> Page[CourseCard]:
+    """One page of published courses matching the filters, in three statements (four
+    ``with_prerequisites``, which loads the prerequisites of every card at once).
+
+    ``month`` (``YYYY-MM``) keeps courses with a session starting in that month in
+    Asia/Shanghai; ``available`` keeps courses with a seat left whose enrolment window
+    has not closed. The same list is public: ``viewer`` does not change it.
+    """
+    del viewer  # drafts never appear in the catalogue, even to their trainers
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
+    now = utcnow()
+    conditions = _course_filters(
+        q=q, topic=topic, level=level, mode=mode, month=month, available=available, now=now
+    )
+    total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
+    items = _cards(
+        conditions,
+        now,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+        with_prerequisites=with_prerequisites,
+    )
+    return Page(items=items, total=int(total), page=page, per_page=per_page)
+
+
+def topics() -> list[str]:
+    """The topics of published courses, for the catalogue's filter, in one statement."""
+    return list(
+        db.session.scalars(
+            sa.select(Course.topic)
+            .where(Course.status == PublicationStatus.PUBLISHED)
+            .distinct()
+            .order_by(Course.topic)
+        )
+    )
+
+
+def upcoming_courses(limit: int = 6) -> list[CourseCard]:
+    """Published courses with a session still to come, soonest first, in two statements."""
+    now = utcnow()
+    next_start = _next_session_subquery(now)
     rows = db.session.execute(
-        sa.select(Course, next_start.c.next_at, hours.c.hours)
+        sa.select(Course, next_start.c.next_at, _class_hours())
         .join(next_start, next_start.c.course_id == Course.id)
-        .join(hours, hours.c.course_id == Course.id)
         .where(Course.status == PublicationStatus.PUBLISHED)
         .order_by(next_start.c.next_at, Course.id)
         .limit(limit)
     ).all()
     return [CourseCard(course, next_at, float(hours or 0)) for course, next_at, hours in rows]
+
+
+def course_detail(course_id: int, viewer: User | None = None) -> CourseDetail:
+    """A course with its timetable, trainers, programme and prerequisites.
+
+    Drafts and archived courses are shown only to those who manage them (their
+    trainers and admins); anyone else gets ``NotFound``, as for an unknown id.
+    """
+    course = db.session.scalar(
+        sa.select(Course)
+        .where(Course.id == course_id)
+        .options(
+            selectinload(Course.sessions),
+            selectinload(Course.programme),
+            selectinload(Course.prerequisites),
+        )
+    )
+    if course is None:
+        raise NotFound()
+    can_manage = can_manage_course(viewer, course)
+    if course.status != PublicationStatus.PUBLISHED and not can_manage:
+        raise NotFound()
+    now = utcnow()
+    sessions = list(course.sessions)
+    upcoming = [session.starts_at for session in sessions if session.starts_at >= now]
+    return CourseDetail(
+        course=course,
+        next_session_at=min(upcoming) if upcoming else None,
+        class_hours=float(sum(session.class_hours for session in sessions)),
+        sessions=sessions,
+        programme=course.programme,
+        can_manage=can_manage,
+    )
+
+
+# ---- programmes -------------------------------------------------------------------------
+
+
+def published_programmes() -> list[ProgrammeEntry]:
+    """Published programmes with the number of their published courses, in one statement."""
+    counts = (
+        sa.select(Course.programme_id, sa.func.count(Course.id).label("courses"))
+        .where(Course.status == PublicationStatus.PUBLISHED, Course.programme_id.is_not(None))
+        .group_by(Course.programme_id)
+        .subquery("programme_courses")
+    )
+    rows = db.session.execute(
+        sa.select(Programme, counts.c.courses)
+        .outerjoin(counts, counts.c.programme_id == Programme.id)
+        .where(Programme.status == PublicationStatus.PUBLISHED)
+        .order_by(Programme.title, Programme.id)
+    ).all()
+    return [ProgrammeEntry(programme, int(count or 0)) for programme, count in rows]
+
+
+def programme_detail(programme_id: int, viewer: User | None = None) -> ProgrammeDetail:
+    """A published programme (any programme for admins) and its published courses."""
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound()
+    if programme.status != PublicationStatus.PUBLISHED and not (
+        viewer is not None and viewer.is_authenticated and viewer.is_admin
+    ):
+        raise NotFound()
+    courses = _cards(
+        [Course.status == PublicationStatus.PUBLISHED, Course.programme_id == programme.id],
+        utcnow(),
+    )
+    return ProgrammeDetail(programme=programme, courses=courses)
 
 
 def ping() -> None:
