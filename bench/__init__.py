@@ -1,0 +1,1 @@
+"""Benchmarks: each measures ours against a minimal baseline in the same run."""
