@@ -109,6 +109,9 @@ def load_settings(
     if default_locale not in ("zh_CN", "en"):
         raise ConfigError("ACADEMY_DEFAULT_LOCALE must be zh_CN or en")
     is_sqlite = database_url.startswith("sqlite")
+    max_upload_bytes = (
+        _int("ACADEMY_MAX_UPLOAD_MB", env.get("ACADEMY_MAX_UPLOAD_MB"), 200) * 1024 * 1024
+    )
 
     settings: dict[str, Any] = {
         "INSTANCE_PATH": str(instance_path),
@@ -122,9 +125,12 @@ def load_settings(
         "MINUTES_PER_CLASS_HOUR": _int(
             "ACADEMY_MINUTES_PER_CLASS_HOUR", env.get("ACADEMY_MINUTES_PER_CLASS_HOUR"), 45
         ),
-        "MAX_CONTENT_LENGTH": _int("ACADEMY_MAX_UPLOAD_MB", env.get("ACADEMY_MAX_UPLOAD_MB"), 200)
-        * 1024
-        * 1024,
+        # The largest file accepted, and the largest request: the file plus room for
+        # the form fields that travel with it.
+        "MAX_UPLOAD_BYTES": max_upload_bytes,
+        "MAX_CONTENT_LENGTH": max_upload_bytes + 256 * 1024,
+        "STORAGE_BACKEND": env.get("ACADEMY_STORAGE_BACKEND") or "local",
+        "UPLOAD_ROOT": env.get("ACADEMY_UPLOAD_PATH") or str(instance_path / "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),

@@ -32,7 +32,8 @@ def test_the_embedded_defaults(tmp_path):
     assert settings["BABEL_DEFAULT_LOCALE"] == "zh_CN"
     assert settings["MINUTES_PER_CLASS_HOUR"] == 45
     assert settings["BROKER_URL"] is None
-    assert settings["MAX_CONTENT_LENGTH"] == 200 * 1024 * 1024
+    assert settings["MAX_UPLOAD_BYTES"] == 200 * 1024 * 1024
+    assert settings["UPLOAD_ROOT"] == str(instance / "uploads")
     assert settings["SESSION_COOKIE_HTTPONLY"] and settings["REMEMBER_COOKIE_HTTPONLY"]
     assert settings["SESSION_COOKIE_SAMESITE"] == settings["REMEMBER_COOKIE_SAMESITE"] == "Lax"
     # Plain http on a laptop: the embedded default does not insist on HTTPS cookies.
@@ -115,7 +116,7 @@ def test_production_settings_come_from_the_environment(tmp_path):
     assert settings["TIMEZONE"] == "Asia/Hong_Kong"
     assert settings["MINUTES_PER_CLASS_HOUR"] == 40
     assert settings["BABEL_DEFAULT_LOCALE"] == "en"
-    assert settings["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    assert settings["MAX_UPLOAD_BYTES"] == 10 * 1024 * 1024
     # A server database means HTTPS in production: cookies are Secure by default.
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
     engine = settings["SQLALCHEMY_ENGINE_OPTIONS"]
