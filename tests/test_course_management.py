@@ -20,6 +20,7 @@ from courses.models import (
     CourseLevel,
     CourseMode,
     CourseSession,
+    Programme,
     PublicationStatus,
     SessionMode,
     course_prerequisites,
@@ -622,7 +623,8 @@ def test_a_trainer_cannot_open_nor_change_another_trainers_course(login_as, trai
     )
     assert client.post(f"/manage/sessions/{session_id}/delete").status_code == 403
     assert client.post(f"/manage/courses/{other.id}/clone", data={}).status_code == 403
-    assert client.get("/manage/programmes").status_code == 403
+    # Programmes: a trainer sees the page, listing only the programmes they built.
+    assert client.get("/manage/programmes").status_code == 200
     other = fresh(other)
     assert (other.title, other.status) == ("别人的课程", PublicationStatus.PUBLISHED)
     assert count(CourseSession) == 1
@@ -852,7 +854,7 @@ def phone(app):  # type: ignore[no-untyped-def]
     import shutil
     import threading
 
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -861,7 +863,13 @@ def phone(app):  # type: ignore[no-untyped-def]
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = browser.new_context(
             viewport={"width": 375, "height": 812}, locale="zh-CN", is_mobile=True
@@ -925,3 +933,34 @@ def test_a_trainer_builds_and_publishes_a_course_on_a_phone(app_ctx, phone):
     assert course.status == PublicationStatus.PUBLISHED
     assert [t.id for t in course.trainers] == [trainer.id]
     assert course.sessions[0].starts_at == datetime(2030, 6, 1, 15, 30, tzinfo=UTC)
+
+    # An offline session too, then the programme that gathers the trainer's courses.
+    phone.goto(f"{base}/manage/courses/{course.id}/sessions")
+    phone.fill("input[name=starts_at]", "2030-06-08T09:30")
+    phone.fill("input[name=ends_at]", "2030-06-08T12:00")
+    phone.select_option("select[name=mode]", "offline")
+    phone.fill("input[name=venue]", "桂城街道社会工作服务中心")
+    phone.fill("input[name=room]", "3楼培训室")
+    phone.click("#add form button[type=submit]")
+    phone.wait_for_load_state()
+    assert "2030-06-08 09:30" in phone.content()
+
+    phone.goto(f"{base}/manage/programmes")
+    assert fits_the_screen(phone)
+    phone.fill("#add input[name=title]", "城乡融合发展系列")
+    phone.check(f"#add input[name=course_ids][value='{course.id}']")
+    phone.click("#add form button[type=submit]")
+    phone.wait_for_load_state()
+    db.session.rollback()  # end this test's read snapshot: the server wrote since
+    programme = db.session.scalar(sa.select(Programme))
+    assert programme is not None, phone.inner_text("main")
+    assert programme.created_by_id == trainer.id
+    phone.goto(f"{base}/manage/programmes/{programme.id}")
+    phone.click("form[action$='/status'] button")  # the first: publish
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    db.session.rollback()
+    programme = db.session.get(Programme, programme.id)
+    assert programme.status == PublicationStatus.PUBLISHED
+    assert [c.id for c in programme.courses] == [course.id]
+    assert len(db.session.get(Course, course.id).sessions) == 2

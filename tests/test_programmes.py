@@ -3,6 +3,8 @@ everyone lists the published ones with their courses (service, pages and API).""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -69,18 +71,81 @@ def test_an_admin_creates_a_programme_with_courses_and_a_rule(admin, courses):
     )
 
 
-@pytest.mark.parametrize("role", ["learner", "trainer"])
-def test_only_admins_create_or_change_programmes(app_ctx, role):
-    user = make_user(roles=[role])
+def test_learners_cannot_create_or_change_programmes(app_ctx):
+    learner = make_user()
     with pytest.raises(PermissionDenied):
-        service.create_programme(user, {"title": "计划"})
+        service.create_programme(learner, {"title": "计划"})
     db.session.rollback()
     programme = make_programme("原名")
     with pytest.raises(PermissionDenied):
-        service.update_programme(user, programme, {"title": "改名"})
+        service.update_programme(learner, programme, {"title": "改名"})
     db.session.rollback()
     assert count(Programme) == 1
     assert db.session.get(Programme, programme.id).title == "原名"
+
+
+def test_a_trainer_builds_a_programme_of_their_courses_and_manages_it(app_ctx):
+    trainer = make_trainer()
+    first = make_course(trainers=[trainer], sessions=1)
+    second = make_course(trainers=[trainer], sessions=1)
+    programme = service.create_programme(
+        trainer, {"title": "关爱专员创智营", "course_ids": [first.id, second.id]}
+    )
+    db.session.commit()
+    assert programme.created_by_id == trainer.id
+    service.update_programme(trainer, programme, {"status": "published"})
+    db.session.commit()
+    assert programme.status == PublicationStatus.PUBLISHED
+    assert {c.id for c in programme.courses} == {first.id, second.id}
+
+
+def test_a_trainer_cannot_change_another_trainers_programme(app_ctx):
+    owner, other = make_trainer(), make_trainer()
+    programme = service.create_programme(owner, {"title": "通讯员培训"})
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        service.update_programme(other, programme, {"title": "改名"})
+    db.session.rollback()
+    assert db.session.get(Programme, programme.id).title == "通讯员培训"
+    # An admin manages every programme.
+    service.update_programme(make_admin(), programme, {"title": "通讯员培训（第二期）"})
+    db.session.commit()
+    assert db.session.get(Programme, programme.id).title == "通讯员培训（第二期）"
+
+
+def test_a_trainer_cannot_put_or_take_other_trainers_courses(app_ctx):
+    trainer, other = make_trainer(), make_trainer()
+    mine = make_course(trainers=[trainer], sessions=1)
+    theirs = make_course(trainers=[other], sessions=1)
+    with pytest.raises(ValidationFailed) as refused:
+        service.create_programme(trainer, {"title": "计划", "course_ids": [mine.id, theirs.id]})
+    assert refused.value.code == "invalid_course"
+    db.session.rollback()
+    assert count(Programme) == 0
+    assert db.session.get(type(theirs), theirs.id).programme_id is None
+    # Nor take a course out of their own programme that someone else teaches.
+    admin_built = service.create_programme(
+        make_admin(), {"title": "合办计划", "course_ids": [mine.id, theirs.id]}
+    )
+    admin_built.created_by_id = trainer.id
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        service.update_programme(trainer, admin_built, {"course_ids": [mine.id]})
+    db.session.rollback()
+    assert db.session.get(type(theirs), theirs.id).programme_id == admin_built.id
+
+
+def test_the_manage_page_lists_only_the_trainers_own_programmes(app_ctx, login_as):
+    trainer = make_trainer()
+    mine = service.create_programme(trainer, {"title": "我的计划"})
+    make_programme("别人的计划")
+    db.session.commit()
+    client = login_as(trainer)
+    page = client.get("/manage/programmes").get_data(as_text=True)
+    assert "我的计划" in page and "别人的计划" not in page
+    assert client.get(f"/manage/programmes/{mine.id}").status_code == 200
+    other = db.session.scalar(sa.select(Programme.id).where(Programme.title == "别人的计划"))
+    assert client.get(f"/manage/programmes/{other}").status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -197,14 +262,29 @@ def test_anyone_lists_published_programmes_and_admins_see_drafts(client, app_ctx
     assert client.get("/api/v1/programmes", headers=admin).get_json()["total"] == 2
 
 
-def test_only_admins_post_programmes(client, app_ctx):
-    for role in ("learner", "trainer"):
-        headers = bearer(make_token(make_user(roles=[role])))
-        response = client.post("/api/v1/programmes", json={"title": "计划"}, headers=headers)
-        assert response.status_code == 403
-        assert response.get_json()["error"]["code"] == "forbidden"
+def test_learners_cannot_post_programmes_and_trainers_patch_only_their_own(client, app_ctx):
+    learner = bearer(make_token(make_user()))
+    response = client.post("/api/v1/programmes", json={"title": "计划"}, headers=learner)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
     assert client.post("/api/v1/programmes", json={"title": "计划"}).status_code == 401
     assert count(Programme) == 0
+
+    owner, other = bearer(make_token(make_trainer())), bearer(make_token(make_trainer()))
+    created = client.post("/api/v1/programmes", json={"title": "社工新人培育计划"}, headers=owner)
+    assert created.status_code == 201
+    programme_id = created.get_json()["id"]
+    refused = client.patch(
+        f"/api/v1/programmes/{programme_id}", json={"title": "改名"}, headers=other
+    )
+    assert refused.status_code == 403
+    renamed = client.patch(
+        f"/api/v1/programmes/{programme_id}",
+        json={"title": "社工新人培育计划（二期）"},
+        headers=owner,
+    )
+    assert renamed.status_code == 200
+    assert db.session.get(Programme, programme_id).title == "社工新人培育计划（二期）"
 
 
 def test_an_admin_posts_and_patches_a_programme(client, admin, courses):
@@ -260,13 +340,22 @@ def test_unknown_programme_is_404(client, admin):
 # --- pages -----------------------------------------------------------------------------------
 
 
-def test_trainers_cannot_open_the_programme_pages(login_as, app_ctx):
+def test_trainers_cannot_open_programmes_they_did_not_build(login_as, app_ctx):
     client = login_as(make_trainer())
     programme = make_programme()
-    assert client.get("/manage/programmes").status_code == 403
     assert client.get(f"/manage/programmes/{programme.id}").status_code == 403
-    assert client.post("/manage/programmes", data={"title": "计划"}).status_code == 403
+    assert (
+        client.post(f"/manage/programmes/{programme.id}", data={"title": "改"}).status_code == 403
+    )
+    assert client.post(f"/manage/programmes/{programme.id}/clone", data={}).status_code == 403
     assert count(Programme) == 1
+
+
+def test_learners_cannot_open_the_programme_pages(login_as, app_ctx):
+    client = login_as(make_user())
+    assert client.get("/manage/programmes").status_code == 403
+    assert client.post("/manage/programmes", data={"title": "计划"}).status_code == 403
+    assert count(Programme) == 0
 
 
 def test_an_admin_creates_edits_and_publishes_a_programme_on_the_pages(
@@ -309,3 +398,89 @@ def test_an_admin_creates_edits_and_publishes_a_programme_on_the_pages(
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Programme, programme.id).status == PublicationStatus.PUBLISHED
+
+
+# --- cloning for a new run ------------------------------------------------------------------
+
+
+def test_cloning_a_programme_copies_it_and_its_courses_for_a_new_run(app_ctx):
+    trainer = make_trainer()
+    basics = make_course("社工入门", trainers=[trainer], sessions=2)
+    practice = make_course("个案实务", trainers=[trainer], sessions=1)
+    practice.prerequisites = [basics]
+    db.session.commit()
+    programme = service.create_programme(
+        trainer,
+        {
+            "title": "社工新人培育计划",
+            "course_ids": [basics.id, practice.id],
+            "required_course_count": 2,
+        },
+    )
+    service.update_programme(trainer, programme, {"status": "published"})
+    db.session.commit()
+    first = min(s.starts_at for s in basics.sessions + practice.sessions)
+
+    copy = service.clone_programme(
+        trainer, programme, first_session_at=datetime(2031, 3, 3, 9, 30), title="第二期"
+    )
+    db.session.commit()
+
+    assert (copy.title, copy.status, copy.created_by_id) == (
+        "第二期",
+        PublicationStatus.DRAFT,
+        trainer.id,
+    )
+    assert copy.required_course_count == 2
+    clones = {c.cloned_from_id: c for c in copy.courses}
+    assert set(clones) == {basics.id, practice.id}
+    assert all(c.status == PublicationStatus.DRAFT for c in clones.values())
+    # Sessions moved together: the first now starts 2031-03-03 09:30 in Shanghai.
+    new_first = min(s.starts_at for c in clones.values() for s in c.sessions)
+    assert new_first == datetime(2031, 3, 3, 1, 30, tzinfo=UTC)
+    shift = new_first - first
+    assert sorted(s.starts_at for s in clones[basics.id].sessions) == sorted(
+        s.starts_at + shift for s in basics.sessions
+    )
+    # The new run stands alone: its practice course requires the new basics course.
+    assert [p.id for p in clones[practice.id].prerequisites] == [clones[basics.id].id]
+    # The original is untouched.
+    assert {c.id for c in programme.courses} == {basics.id, practice.id}
+    assert programme.status == PublicationStatus.PUBLISHED
+
+
+def test_a_trainer_cannot_clone_another_trainers_programme(app_ctx):
+    owner, other = make_trainer(), make_trainer()
+    programme = service.create_programme(owner, {"title": "通讯员培训"})
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        service.clone_programme(other, programme)
+    db.session.rollback()
+    assert count(Programme) == 1
+
+
+def test_programmes_are_cloned_from_the_page_and_the_api(app_ctx, client, login_as):
+    trainer = make_trainer()
+    course = make_course(trainers=[trainer], sessions=1)
+    programme = service.create_programme(
+        trainer, {"title": "关爱专员培训", "course_ids": [course.id]}
+    )
+    db.session.commit()
+
+    login_as(trainer)
+    response = client.post(
+        f"/manage/programmes/{programme.id}/clone",
+        data={"title": "关爱专员培训（二期）", "first_session_on": "2031-09-01"},
+    )
+    assert response.status_code == 302
+    assert count(Programme) == 2
+
+    api = client.post(
+        f"/api/v1/programmes/{programme.id}/clone",
+        json={"title": "关爱专员培训（三期）", "shift_days": 365},
+        headers=bearer(make_token(trainer)),
+    )
+    assert api.status_code == 201, api.get_json()
+    body = api.get_json()
+    assert body["title"] == "关爱专员培训（三期）" and body["status"] == "draft"
+    assert len(body["course_ids"]) == 1 and body["course_ids"] != [course.id]

@@ -240,7 +240,8 @@ def list_programmes(args: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 @token_required()
 def create_programme(data: dict[str, Any]) -> dict[str, Any]:
-    """Create a programme (admin) with its completion rule and, optionally, its courses."""
+    """Create a programme (trainer or admin) with its completion rule and, optionally, its
+    courses; a trainer may attach only courses they teach and then manages the programme."""
     programme = programme_service.create_programme(current_api_user(), data)
     db.session.commit()
     return programme_json(programme)
@@ -253,9 +254,30 @@ def create_programme(data: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 @token_required()
 def update_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
-    """Edit a programme (admin); ``status`` publishes or archives it."""
+    """Edit a programme (its trainer or an admin); ``status`` publishes or archives it."""
     user = current_api_user()
     programme = programme_service.get_programme(programme_id)
     programme_service.update_programme(user, programme, data)
     db.session.commit()
     return programme_json(programme)
+
+
+@blp.post("/programmes/<int:programme_id>/clone")
+@blp.arguments(CloneSchema)
+@blp.response(201, ProgrammeOutSchema)
+@_document_errors(403, 404, 422)
+@blp.doc(security=BEARER)
+@token_required()
+def clone_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
+    """Copy a programme and each of its courses for a new run, as drafts, moved in time."""
+    programme = programme_service.get_programme(programme_id)
+    shift = timedelta(days=data["shift_days"]) if data["shift_days"] is not None else None
+    copy = programme_service.clone_programme(
+        current_api_user(),
+        programme,
+        shift_by=shift,
+        first_session_at=data["first_session_at"],
+        title=data["title"],
+    )
+    db.session.commit()
+    return programme_json(copy)

@@ -21,7 +21,7 @@ from courses.errors import DomainError
 from courses.models import Course, CourseSession, Programme, PublicationStatus
 from courses.services import courses as course_service
 from courses.services import programmes as programme_service
-from courses.services.permissions import can_manage_course
+from courses.services.permissions import can_manage_course, can_manage_programme
 from courses.settings import from_local, to_local
 
 
@@ -37,11 +37,6 @@ def _managed_session(session_id: int) -> CourseSession:
     if not can_manage_course(current_user, session.course):
         abort(403)
     return session
-
-
-def _require_admin() -> None:
-    if not current_user.is_admin:
-        abort(403)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -311,12 +306,17 @@ def session_delete(session_id: int) -> Response:
     return redirect(url_for("manage.sessions", course_id=course_id))
 
 
-# --- programmes (admins) --------------------------------------------------------------------
+# --- programmes (admins, and trainers for their own) ----------------------------------
 
 
 def _programme_form(programme: Programme | None) -> ProgrammeForm:
     form = ProgrammeForm(obj=programme) if programme is not None else ProgrammeForm()
-    form.course_ids.choices = [(c.id, c.title) for c in course_service.course_choices()]
+    courses = (
+        course_service.course_choices()
+        if current_user.is_admin
+        else course_service.managed_courses(current_user)
+    )
+    form.course_ids.choices = [(c.id, c.title) for c in courses]
     if programme is not None and request.method == "GET":
         form.level.data = programme.level.value if programme.level else ""
         form.course_ids.data = [c.id for c in programme.courses]
@@ -338,9 +338,16 @@ def _programme_data(form: ProgrammeForm) -> dict[str, Any]:
     }
 
 
+def _managed_programme(programme_id: int) -> Programme:
+    programme = programme_service.get_programme(programme_id)
+    if not can_manage_programme(current_user, programme):
+        abort(403)
+    return programme
+
+
 @bp.route("/programmes", methods=["GET", "POST"])
 def programme_list() -> str | Response:
-    _require_admin()
+    """Admins see every programme; a trainer the programmes they built."""
     form = _programme_form(None)
     if form.validate_on_submit():
         try:
@@ -353,15 +360,17 @@ def programme_list() -> str | Response:
             flash(_("Programme %(title)s created.", title=programme.title), "success")
             return redirect(url_for("manage.programme_list"))
     page = programme_service.list_programmes(
-        include_unpublished=True, page=request.args.get("page", 1, type=int), per_page=30
+        include_unpublished=True,
+        created_by=None if current_user.is_admin else current_user,
+        page=request.args.get("page", 1, type=int),
+        per_page=30,
     )
     return render_template("manage/programmes.html", page=page, form=form)
 
 
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
 def programme_edit(programme_id: int) -> str | Response:
-    _require_admin()
-    programme = programme_service.get_programme(programme_id)
+    programme = _managed_programme(programme_id)
     form = _programme_form(programme)
     if form.validate_on_submit():
         try:
@@ -374,14 +383,17 @@ def programme_edit(programme_id: int) -> str | Response:
             flash(_("Programme saved."), "success")
             return redirect(url_for("manage.programme_edit", programme_id=programme.id))
     return render_template(
-        "manage/programme_form.html", form=form, programme=programme, button=ButtonForm()
+        "manage/programme_form.html",
+        form=form,
+        programme=programme,
+        button=ButtonForm(),
+        clone_form=CloneForm(formdata=None, title=programme.title),
     )
 
 
 @bp.post("/programmes/<int:programme_id>/status")
 def programme_status(programme_id: int) -> Response:
-    _require_admin()
-    programme = programme_service.get_programme(programme_id)
+    programme = _managed_programme(programme_id)
     if ButtonForm().validate_on_submit():
         try:
             programme_service.set_status(current_user, programme, request.form.get("status", ""))
@@ -392,3 +404,31 @@ def programme_status(programme_id: int) -> Response:
             db.session.commit()
             flash(_("Programme saved."), "success")
     return redirect(url_for("manage.programme_edit", programme_id=programme.id))
+
+
+@bp.post("/programmes/<int:programme_id>/clone")
+def programme_clone(programme_id: int) -> Response:
+    programme = _managed_programme(programme_id)
+    form = CloneForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a valid date for the first session."), "error")
+        return redirect(url_for("manage.programme_edit", programme_id=programme.id))
+    first_at = None
+    sessions = [s for course in programme.courses for s in course.sessions]
+    if form.first_session_on.data is not None and sessions:
+        first = min(sessions, key=lambda s: s.starts_at)
+        first_at = datetime.combine(form.first_session_on.data, to_local(first.starts_at).time())
+    try:
+        copy = programme_service.clone_programme(
+            current_user, programme, first_session_at=first_at, title=form.title.data
+        )
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(url_for("manage.programme_edit", programme_id=programme.id))
+    db.session.commit()
+    flash(
+        _("A draft copy of the programme and its courses was made. Check them, then publish."),
+        "success",
+    )
+    return redirect(url_for("manage.programme_edit", programme_id=copy.id))

@@ -46,5 +46,9 @@ class Programme(TimestampMixin, db.Model):
     required_course_count: Mapped[int | None] = mapped_column(nullable=True)
     required_hours: Mapped[float | None] = mapped_column(sa.Numeric(7, 2, asdecimal=False))
     certificate_title: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
+    # The trainer who built the programme manages it (with the admins).
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
     courses: Mapped[list[Course]] = relationship(back_populates="programme")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from courses.db import db
 from courses.errors import PermissionDenied
-from courses.models import Course, Role, User, course_trainers
+from courses.models import Course, Programme, Role, User, course_trainers
 
 
 def can_create_courses(user: User | None) -> bool:
@@ -43,4 +43,18 @@ def require_course_creator(user: User | None) -> None:
 
 def require_admin(user: User | None) -> None:
     if user is None or not user.is_authenticated or not user.is_admin:
+        raise PermissionDenied()
+
+
+def can_manage_programme(user: User | None, programme: Programme) -> bool:
+    """Admins manage every programme; a trainer the programmes they built."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    return user.is_trainer and programme.created_by_id == user.id
+
+
+def require_programme_manager(user: User | None, programme: Programme) -> None:
+    if not can_manage_programme(user, programme):
         raise PermissionDenied()

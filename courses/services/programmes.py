@@ -13,6 +13,7 @@ programme has courses), ``invalid_required_hours`` (not above 0), ``no_courses``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,9 +24,15 @@ from courses.db import db
 from courses.errors import NotFound
 from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
 from courses.services import audit
+from courses.services import courses as course_service
 from courses.services.courses import RuleErrors, clean_text, parse_enum
 from courses.services.pagination import Page, paginate
-from courses.services.permissions import require_admin
+from courses.services.permissions import (
+    can_manage_course,
+    require_course_creator,
+    require_programme_manager,
+)
+from courses.settings import from_local
 
 PROGRAMME_FIELDS = (
     "title",
@@ -47,7 +54,11 @@ def get_programme(programme_id: int) -> Programme:
 
 
 def list_programmes(
-    *, include_unpublished: bool = False, page: int = 1, per_page: int = 20
+    *,
+    include_unpublished: bool = False,
+    created_by: User | None = None,
+    page: int = 1,
+    per_page: int = 20,
 ) -> Page[Programme]:
     """Programmes by title with their courses (without their trainers) loaded: the
     count, the programmes and their courses, three statements whatever the numbers."""
@@ -58,6 +69,8 @@ def list_programmes(
     )
     if not include_unpublished:
         statement = statement.where(Programme.status == PublicationStatus.PUBLISHED)
+    if created_by is not None:
+        statement = statement.where(Programme.created_by_id == created_by.id)
     return paginate(statement, page, per_page)
 
 
@@ -184,10 +197,32 @@ def _attach(programme: Programme, courses: list[Course]) -> None:
     db.session.expire(programme, ["courses"])
 
 
+def _check_courses_are_theirs(
+    actor: User, programme: Programme | None, courses: list[Course] | None
+) -> None:
+    """A trainer may put into (or take out of) a programme only courses they teach."""
+    if courses is None or actor.is_admin:
+        return
+    touched = {c.id: c for c in courses}
+    if programme is not None:
+        wanted = set(touched)
+        touched.update({c.id: c for c in programme.courses if c.id not in wanted})
+    if any(not can_manage_course(actor, course) for course in touched.values()):
+        errors = RuleErrors()
+        errors.add(
+            "invalid_course",
+            "course_ids",
+            _l("You can only add or remove courses that you teach."),
+        )
+        errors.raise_if_any()
+
+
 def create_programme(actor: User, data: Mapping[str, Any]) -> Programme:
-    require_admin(actor)
+    """A trainer or admin builds a programme; the trainer then manages it."""
+    require_course_creator(actor)
     values, courses = _validate(None, data)
-    programme = Programme(**values)
+    _check_courses_are_theirs(actor, None, courses)
+    programme = Programme(**values, created_by_id=actor.id)
     db.session.add(programme)
     db.session.flush()
     if courses:
@@ -206,8 +241,9 @@ def create_programme(actor: User, data: Mapping[str, Any]) -> Programme:
 def update_programme(actor: User, programme: Programme, changes: Mapping[str, Any]) -> Programme:
     """Change what ``changes`` names; ``status`` publishes or archives; ``course_ids``
     replaces the programme's courses."""
-    require_admin(actor)
+    require_programme_manager(actor, programme)
     values, courses = _validate(programme, changes)
+    _check_courses_are_theirs(actor, programme, courses)
     changed = [
         name
         for name in PROGRAMME_FIELDS
@@ -233,3 +269,58 @@ def update_programme(actor: User, programme: Programme, changes: Mapping[str, An
 
 def set_status(actor: User, programme: Programme, status: PublicationStatus | str) -> Programme:
     return update_programme(actor, programme, {"status": status})
+
+
+def clone_programme(
+    actor: User,
+    programme: Programme,
+    *,
+    shift_by: timedelta | None = None,
+    first_session_at: datetime | None = None,
+    title: str | None = None,
+) -> Programme:
+    """A draft copy of ``programme`` for a new run, with a draft clone of each of its
+    courses (see ``courses.clone_course``) moved by ``shift_by`` — or by whatever moves
+    the programme's first session to ``first_session_at``. A clone that required another
+    course of the programme now requires that course's clone: the new run stands alone."""
+    require_programme_manager(actor, programme)
+    courses = sorted(programme.courses, key=lambda course: course.id)
+    if first_session_at is not None:
+        starts = [s.starts_at for course in courses for s in course.sessions]
+        shift_by = from_local(first_session_at) - min(starts) if starts else timedelta(0)
+    new_title = clean_text(title) or programme.title
+    if len(new_title) > 120:
+        errors = RuleErrors()
+        errors.add("too_long", "title", _l("Too long (%(n)d characters at most).", n=120))
+        errors.raise_if_any()
+    copy = Programme(
+        title=new_title,
+        summary=programme.summary,
+        description=programme.description,
+        level=programme.level,
+        required_course_count=programme.required_course_count,
+        required_hours=programme.required_hours,
+        certificate_title=programme.certificate_title,
+        status=PublicationStatus.DRAFT,
+        created_by_id=actor.id,
+    )
+    db.session.add(copy)
+    db.session.flush()
+    clones = {
+        course.id: course_service.clone_course(actor, course, shift_by=shift_by)
+        for course in courses
+    }
+    for clone in clones.values():
+        clone.programme_id = copy.id
+        clone.prerequisites = [clones.get(p.id, p) for p in clone.prerequisites]
+    db.session.flush()
+    db.session.expire(copy, ["courses"])
+    audit.record(
+        actor,
+        "programme.clone",
+        "programme",
+        copy.id,
+        cloned_from_id=programme.id,
+        course_ids={str(original): clone.id for original, clone in clones.items()},
+    )
+    return copy
