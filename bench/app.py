@@ -39,6 +39,9 @@ WITH next_session AS (
     WHERE c.status = 'published'
       AND (CAST(:pattern AS TEXT) IS NULL
            OR c.title ILIKE :pattern ESCAPE '\\' OR c.summary ILIKE :pattern ESCAPE '\\')
+      AND (CAST(:short AS TEXT) IS NULL
+           OR academy_search_grams(c.title) @> ARRAY[CAST(:short AS TEXT)]
+           OR academy_search_grams(c.summary) @> ARRAY[CAST(:short AS TEXT)])
       AND (CAST(:level AS TEXT) IS NULL OR c.level = :level)
       AND (CAST(:mode AS TEXT) IS NULL OR c.mode = :mode)
       AND (CAST(:topic AS TEXT) IS NULL OR c.topic = :topic)
@@ -103,6 +106,8 @@ def _fetch(filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Row],
         {
             "now": datetime.now(UTC).replace(tzinfo=None),
             "pattern": like_pattern(filters["q"]) if filters.get("q") else None,
+            # One or two characters: the gram indexes, as the catalogue uses them.
+            "short": filters["q"].lower() if filters.get("q") and len(filters["q"]) <= 2 else None,
             "level": filters.get("level"),
             "mode": filters.get("mode"),
             "topic": filters.get("topic"),

@@ -61,6 +61,18 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+#: Indexes that only migrations create, on PostgreSQL functions the models cannot
+#: describe; schema comparisons leave them out.
+MIGRATION_ONLY_INDEXES = frozenset({"ix_courses_title_grams", "ix_courses_summary_grams"})
+
+
+def include_in_comparison(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's ``include_object`` hook: skip the migration-only indexes."""
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

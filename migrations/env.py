@@ -10,7 +10,7 @@ from alembic import context
 from flask import current_app
 
 import courses.models  # noqa: F401  (registers every table on the metadata)
-from courses.db import UTCDateTime, db
+from courses.db import UTCDateTime, db, include_in_comparison
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
@@ -41,6 +41,7 @@ def run_migrations_online() -> None:
             compare_type=True,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
+            include_object=include_in_comparison,
             process_revision_directives=process_revision_directives,
         )
         with context.begin_transaction():

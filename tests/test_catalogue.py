@@ -478,3 +478,35 @@ def test_level_and_mode_filters_accept_the_chinese_labels(app_ctx, client) -> No
     html = _html(client.get("/courses?level=中级&mode=线上"))
     assert f'href="/courses/{middle.id}"' in html
     assert "初级课程" not in html
+
+
+def test_short_terms_are_served_by_the_gram_indexes_on_postgresql(app_ctx) -> None:
+    """One- and two-character terms (心理) are too short for trigrams; on PostgreSQL the
+    gram indexes answer them, and agree with a plain substring test. SQLite scans."""
+    if db.engine.dialect.name != "postgresql":
+        make_course("心理健康服务", sessions=1)
+        assert [c.course.title for c in catalogue.search(q="心理").items] == ["心理健康服务"]
+        return
+    texts = ["心理健康服务", "青少年心理危机干预", "社区治理", "AbC 社工", "", "理心"]
+    terms = ["心理", "心", "理心", "bc", "C ", "社工", "治", "x"]
+    for text in texts:
+        for term in terms:
+            by_grams = db.session.scalar(
+                sa.text("SELECT academy_search_grams(:t) @> ARRAY[lower(:q)]::text[]"),
+                {"t": text, "q": term},
+            )
+            by_position = db.session.scalar(
+                sa.text("SELECT strpos(lower(:t), lower(:q)) > 0"), {"t": text, "q": term}
+            )
+            assert by_grams == by_position, (text, term)
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        db.session.scalars(
+            sa.text(
+                "EXPLAIN SELECT id FROM courses WHERE academy_search_grams(title) "
+                "@> ARRAY['心理']::text[] OR academy_search_grams(summary) @> ARRAY['心理']::text[]"
+            )
+        )
+    )
+    assert "ix_courses_title_grams" in plan and "ix_courses_summary_grams" in plan
+    db.session.rollback()
