@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from courses.db import db, utcnow
 from courses.errors import NotFound
@@ -42,6 +42,7 @@ from courses.models import (
     Programme,
     PublicationStatus,
     User,
+    course_prerequisites,
 )
 from courses.services.pagination import MAX_PER_PAGE, Page
 from courses.services.permissions import can_manage_course
@@ -61,6 +62,8 @@ class CourseCard:
     course: Course
     next_session_at: datetime | None
     class_hours: float
+    #: Filled by one query on the association table when the caller asks for them.
+    prerequisite_id_list: tuple[int, ...] | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -76,6 +79,8 @@ class CourseCard:
 
     @property
     def prerequisite_ids(self) -> list[int]:
+        if self.prerequisite_id_list is not None:
+            return list(self.prerequisite_id_list)
         return [course.id for course in self.course.prerequisites]
 
     def __getattr__(self, name: str) -> Any:
@@ -239,10 +244,29 @@ def _cards(
     )
     if limit is not None:
         statement = statement.limit(limit)
-    if with_prerequisites:
-        statement = statement.options(selectinload(Course.prerequisites))
+    # The cards show trainers' names only: no organisation join, roles only if asked.
+    statement = statement.options(
+        selectinload(Course.trainers).options(lazyload(User.organisation), lazyload(User.role_rows))
+    )
     rows = db.session.execute(statement).all()
-    return [CourseCard(course, next_at, float(hours or 0)) for course, next_at, hours in rows]
+    prerequisites: dict[int, list[int]] = {}
+    if with_prerequisites and rows:
+        pairs = db.session.execute(
+            sa.select(course_prerequisites.c.course_id, course_prerequisites.c.prerequisite_id)
+            .where(course_prerequisites.c.course_id.in_([course.id for course, _n, _h in rows]))
+            .order_by(course_prerequisites.c.prerequisite_id)
+        )
+        for course_id, prerequisite_id in pairs:
+            prerequisites.setdefault(course_id, []).append(prerequisite_id)
+    return [
+        CourseCard(
+            course,
+            next_at,
+            float(hours or 0),
+            tuple(prerequisites.get(course.id, ())) if with_prerequisites else None,
+        )
+        for course, next_at, hours in rows
+    ]
 
 
 # ---- the catalogue ----------------------------------------------------------------------

@@ -90,6 +90,11 @@ def seed(year: int | None = None, scale: int = 1, *, now: datetime | None = None
     loader = _Loader(year=year, scale=scale, now=now.astimezone(UTC))
     summary = loader.run()
     db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics after a bulk load, or the planner keeps its empty-table
+        # estimates (a scan of every user to find a page's trainers) until autovacuum.
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
     return summary
 
 
