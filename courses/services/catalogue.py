@@ -322,17 +322,12 @@ def topics() -> list[str]:
 
 
 def upcoming_courses(limit: int = 6) -> list[CourseCard]:
-    """Published courses with a session still to come, soonest first, in two statements."""
+    """Published courses with a session still to come, soonest first (the home page)."""
     now = utcnow()
-    next_start = _next_session_subquery(now)
-    rows = db.session.execute(
-        sa.select(Course, next_start.c.next_at, _class_hours())
-        .join(next_start, next_start.c.course_id == Course.id)
-        .where(Course.status == PublicationStatus.PUBLISHED)
-        .order_by(next_start.c.next_at, Course.id)
-        .limit(limit)
-    ).all()
-    return [CourseCard(course, next_at, float(hours or 0)) for course, next_at, hours in rows]
+    upcoming = sa.exists().where(
+        CourseSession.course_id == Course.id, CourseSession.starts_at >= now
+    )
+    return _cards([Course.status == PublicationStatus.PUBLISHED, upcoming], now, limit=limit)
 
 
 def course_detail(course_id: int, viewer: User | None = None) -> CourseDetail:
