@@ -282,8 +282,8 @@ def test_publishing_needs_a_session_then_archiving_works(trainer, draft):
     assert actions()[-3:] == ["session.create", "course.publish", "course.archive"]
 
 
-def test_a_course_joins_a_programme(trainer, draft):
-    programme = make_programme()
+def test_a_course_joins_a_programme_its_trainer_manages(trainer, draft):
+    programme = make_programme(created_by_id=trainer.id)
     service.update_course(trainer, draft, {"programme_id": programme.id})
     db.session.commit()
     assert fresh(draft).programme_id == programme.id

@@ -380,8 +380,8 @@ def test_the_routes_are_in_the_openapi_document(client):
     assert {"get", "post"} <= set(paths["/api/v1/programmes"])
 
 
-def test_programme_ids_are_accepted(client, auth):
-    programme = make_programme()
+def test_programme_ids_are_accepted(client, auth, trainer):
+    programme = make_programme(created_by_id=trainer.id)
     response = client.post(
         "/api/v1/courses", json=course_body(programme_id=programme.id), headers=auth
     )

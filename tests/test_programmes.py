@@ -484,3 +484,37 @@ def test_programmes_are_cloned_from_the_page_and_the_api(app_ctx, client, login_
     body = api.get_json()
     assert body["title"] == "关爱专员培训（三期）" and body["status"] == "draft"
     assert len(body["course_ids"]) == 1 and body["course_ids"] != [course.id]
+
+
+def test_a_trainer_cannot_slip_a_course_into_or_out_of_another_trainers_programme(app_ctx, client):
+    owner, other = make_trainer(), make_trainer()
+    programme = service.create_programme(owner, {"title": "关爱专员创智营"})
+    theirs = make_course(trainers=[owner], sessions=1)
+    service.update_programme(owner, programme, {"course_ids": [theirs.id]})
+    mine = make_course(trainers=[other], sessions=1)
+    db.session.commit()
+    from courses.services import courses as course_service
+
+    with pytest.raises(ValidationFailed) as refused:
+        course_service.update_course(other, mine, {"programme_id": programme.id})
+    assert refused.value.code == "invalid_programme"
+    db.session.rollback()
+    # The same rule through the API, which calls the same service.
+    response = client.patch(
+        f"/api/v1/courses/{mine.id}",
+        json={"programme_id": programme.id},
+        headers=bearer(make_token(other)),
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "invalid_programme"
+    assert db.session.get(Course, mine.id).programme_id is None
+    # The owner may add their own course; an admin may move any course.
+    extra = make_course(trainers=[owner], sessions=1)
+    course_service.update_course(owner, extra, {"programme_id": programme.id})
+    course_service.update_course(make_admin(), mine, {"programme_id": programme.id})
+    db.session.commit()
+    assert {c.id for c in db.session.get(Programme, programme.id).courses} == {
+        theirs.id,
+        extra.id,
+        mine.id,
+    }

@@ -85,9 +85,13 @@ def index() -> str:
 
 def _course_form(course: Course | None) -> CourseForm:
     form = CourseForm(obj=course) if course is not None else CourseForm()
-    form.programme_id.choices = [(0, _("— none —"))] + [
-        (p.id, p.title) for p in programme_service.all_programmes()
+    # Programmes this user may put the course into, and the one it is in now.
+    programmes = [
+        p
+        for p in programme_service.all_programmes()
+        if can_manage_programme(current_user, p) or (course and p.id == course.programme_id)
     ]
+    form.programme_id.choices = [(0, _("— none —"))] + [(p.id, p.title) for p in programmes]
     form.trainer_ids.choices = [(t.id, t.name) for t in course_service.trainer_choices()]
     form.prerequisite_ids.choices = [
         (c.id, c.title) for c in course_service.course_choices(exclude=course)

@@ -56,7 +56,11 @@ from courses.models import (
     course_prerequisites,
 )
 from courses.services import audit
-from courses.services.permissions import require_course_creator, require_course_manager
+from courses.services.permissions import (
+    can_manage_programme,
+    require_course_creator,
+    require_course_manager,
+)
 from courses.settings import from_local, minutes_per_class_hour
 
 MAX_CLASS_HOURS = 999.99  # the column holds 5 digits, 2 of them decimals
@@ -460,6 +464,17 @@ def _validate_course(
 
     programme = _programme(errors, values["programme_id"])
     values["programme_id"] = programme.id if programme is not None else None
+    current_programme_id = course.programme_id if course is not None else None
+    if current_programme_id != values["programme_id"]:
+        # Moving a course into or out of a programme changes that programme: only those
+        # who manage it may (the same rule as editing the programme's course list).
+        touched = [p for p in (programme, course.programme if course else None) if p]
+        if any(not can_manage_programme(actor, p) for p in touched):
+            errors.add(
+                "invalid_programme",
+                "programme_id",
+                _l("You can only move a course into or out of a programme you manage."),
+            )
     if course is not None and course.programme_id not in (None, values["programme_id"]):
         _check_leaving_programme(errors, course)
 
