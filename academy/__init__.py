@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
         with app.app_context():
             configure_sqlite(db.engine)
+    _declare_write_intent(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
     i18n.init_app(app)
@@ -54,6 +55,22 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _declare_write_intent(app: Flask) -> None:
+    """Requests that may change data take SQLite's write lock when they begin
+    (``courses.db.set_write_intent``); registered first, before any hook that queries."""
+    from flask import request
+
+    from courses.db import set_write_intent
+
+    @app.before_request
+    def _begin_writes() -> None:
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _end_writes(_error: BaseException | None) -> None:
+        set_write_intent(False)
 
 
 def _register_blueprints(app: Flask) -> None:

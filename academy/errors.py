@@ -88,7 +88,9 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
-            return json_error(error.status, error.code, error.message, fields=fields)
+            return json_error(
+                error.status, error.code, error.message, fields=fields, **error.details
+            )
         flash(str(error.message), "error")
         return (
             redirect(request.referrer or "/")

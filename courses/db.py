@@ -5,6 +5,9 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,6 +89,31 @@ class TimestampMixin:
 
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 
+#: Whether transactions begun now will write (SQLite only; see ``configure_sqlite``).
+_sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+
+def set_write_intent(value: bool) -> None:
+    """Declare that the transactions begun from now on in this context will write.
+
+    On SQLite they then start with ``BEGIN IMMEDIATE``, taking the write lock first
+    (waiting for it up to the busy timeout). A transaction that starts as a reader and
+    writes later cannot wait: if another writer committed in between, SQLite refuses
+    the upgrade at once ("database is locked"). The web layer declares the intent for
+    every request that may change data (POST, PUT, PATCH, DELETE). PostgreSQL ignores it.
+    """
+    _sqlite_write_intent.set(value)
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """``set_write_intent(True)`` for the duration of a block (CLI commands, tasks)."""
+    token = _sqlite_write_intent.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_write_intent.reset(token)
+
 
 def configure_sqlite(engine: sa.Engine) -> None:
     """Make SQLite behave like a server database for our purposes.
@@ -93,7 +121,9 @@ def configure_sqlite(engine: sa.Engine) -> None:
     Foreign keys on, WAL so readers never block the writer, a busy timeout so a
     writer waits for the lock, and transactions begun explicitly by SQLAlchemy
     (the pysqlite driver's own implicit BEGIN is switched off) so that savepoints
-    and write locks behave as documented.
+    and write locks behave as documented. Transactions that declared a write intent
+    (``set_write_intent``) begin IMMEDIATE: writers queue for the lock in turn, which
+    serialises concurrent enrolments the way a row lock does on PostgreSQL.
     """
 
     @sa.event.listens_for(engine, "connect")
@@ -109,4 +139,4 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_write_intent.get() else "BEGIN")

@@ -146,7 +146,7 @@ def make_enrolment(
     """An enrolment written directly (no capacity rules): for setting up other tests."""
     enrolment = Enrolment(course_id=course.id, user_id=user.id, status=status, **kwargs)
     db.session.add(enrolment)
-    if status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED):
+    if status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE):
         course.seats_taken += 1
     db.session.commit()
     return enrolment

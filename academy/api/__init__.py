@@ -8,7 +8,16 @@ from academy.extensions import api, csrf
 
 
 def init_app(app: Flask) -> None:
-    from academy.api import auth, catalogue, courses, materials, organisations, tokens, users
+    from academy.api import (
+        auth,
+        catalogue,
+        courses,
+        enrolments,
+        materials,
+        organisations,
+        tokens,
+        users,
+    )
     from academy.api.schemas import ErrorSchema
 
     api.ERROR_SCHEMA = ErrorSchema
@@ -16,7 +25,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (tokens, users, organisations, catalogue, courses, materials):
+    for module in (tokens, users, organisations, catalogue, courses, enrolments, materials):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     auth.init_app(app)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 
 from courses.db import db
 from courses.models import Role, User
@@ -31,7 +32,18 @@ def init_app(app: Flask) -> None:
             if found is not None:
                 g.api_user, g.api_token = found
                 if db.session.is_modified(g.api_token):
-                    db.session.commit()  # keep last_used_at even when the view only reads
+                    _keep_last_used(app)
+
+
+def _keep_last_used(app: Flask) -> None:
+    """Commit ``last_used_at`` even when the view only reads; it is bookkeeping, so a
+    write lock that cannot be had right now (a reading request on SQLite while another
+    request writes) skips it rather than failing the request."""
+    try:
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        app.logger.info("token last_used_at not kept: %s", error)
 
 
 def current_api_user() -> User:

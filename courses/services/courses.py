@@ -55,7 +55,7 @@ from courses.models import (
     UserRole,
     course_prerequisites,
 )
-from courses.services import audit
+from courses.services import audit, enrolments
 from courses.services.permissions import (
     can_manage_programme,
     require_course_creator,
@@ -523,8 +523,12 @@ def create_course(actor: User, data: Mapping[str, Any]) -> Course:
 def update_course(actor: User, course: Course, changes: Mapping[str, Any]) -> Course:
     """Change what ``changes`` names; a ``status`` in it publishes, unpublishes or archives."""
     require_course_manager(actor, course)
+    if "capacity" in changes:
+        # Fresh seat figures, and enrolments in this course wait until we commit.
+        enrolments.lock_course(course)
     values, trainers, prerequisites = _validate_course(actor, course, changes)
     before_status = course.status
+    capacity_before = course.capacity
     changed = [
         name for name in COURSE_FIELDS if name in changes and getattr(course, name) != values[name]
     ]
@@ -539,6 +543,11 @@ def update_course(actor: User, course: Course, changes: Mapping[str, Any]) -> Co
         course.prerequisites = prerequisites
         changed.append("prerequisite_ids")
     db.session.flush()
+    if "capacity" in changed and (
+        course.capacity is None
+        or (capacity_before is not None and course.capacity > capacity_before)
+    ):
+        enrolments.fill_free_seats(actor, course)  # new seats go to the waitlist's head
     if changed:
         action = "course.update"
         if "status" in changed:

@@ -1,0 +1,558 @@
+"""Enrolment (报名): self-enrolment, the FIFO waitlist, approval, prerequisites,
+cancellation, and what trainers and admins do on a roster.
+
+How capacity holds under any concurrency
+----------------------------------------
+``courses.seats_taken`` counts the enrolments that hold a seat (enrolled, completed,
+incomplete). A seat is taken only by one conditional statement,
+``UPDATE courses SET seats_taken = seats_taken + 1 WHERE id = … AND seats_taken <
+capacity RETURNING …``, and a CHECK constraint refuses any row with more seats taken
+than the capacity, so no interleaving of requests, processes or workers can overbook.
+
+Every change to a course's existing enrolments (cancelling, approving, promoting,
+raising the capacity) first locks the course row (``SELECT … FOR NO KEY UPDATE`` on
+PostgreSQL; on SQLite the request's ``BEGIN IMMEDIATE`` write lock) and re-reads what
+it changes, so the waitlist is ordered by one writer at a time:
+
+* a learner who finds no seat joins the waitlist under that lock, after checking once
+  more for a seat, with the next stored position (``max + 1``): positions are unique,
+  never reused out of order, and a newcomer never overtakes the queue;
+* a seat freed by a cancellation or a removal, or created by a larger capacity, goes to
+  the head of the waitlist in the same transaction, so nobody waits while a seat is
+  free.
+
+The stored ``waitlist_position`` is a ticket that never changes while the learner
+waits; the place shown to people (1 = next) is its rank among those still waiting
+(``courses.services.rosters``).
+
+Rules and their codes (``ValidationFailed`` 422 unless stated)
+--------------------------------------------------------------
+
+========================  ===========================================================
+``course_not_open``       the course is a draft or archived
+``enrolment_not_open``    the enrolment window has not opened yet (self-enrolment)
+``enrolment_closed``      the window has closed or the course is over (self-enrolment)
+``prerequisite_unmet``    a required course is not completed; the message names them
+``already_enrolled``      409: an active enrolment exists (enrolled, waiting, pending…)
+``invalid_user``          enrolling on behalf of an unknown or deactivated account
+``cancel_deadline``       an enrolled learner cancelling after the course's deadline
+``not_cancellable``       cancelling a completed, cancelled or rejected enrolment
+``not_pending``           approving or rejecting what is not awaiting approval
+``not_waitlisted``        moving someone off the waitlist who is not on it
+========================  ===========================================================
+
+Learners enrol themselves inside the window; trainers of the course and admins may
+enrol anyone on their behalf at any time (the window and approval do not apply to
+them, prerequisites and capacity do). The cancellation deadline binds a learner who
+holds a seat; leaving the waitlist or withdrawing a request is always possible, and
+trainers and admins may remove anyone who has not finished the course.
+
+Every change a trainer or admin makes is written to the audit log; the learner gets
+an in-app notice and an outbox event (``enrolment.notify``) for the e-mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from courses.db import db, utcnow
+from courses.errors import Conflict, DomainError, NotFound, ValidationFailed
+from courses.models import (
+    ACTIVE_ENROLMENT_STATUSES,
+    Course,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    Notice,
+    OutboxEvent,
+    PublicationStatus,
+    User,
+    course_prerequisites,
+)
+from courses.services import audit
+from courses.services.permissions import can_manage_course, require_course_manager
+from courses.settings import to_local
+
+#: Enrolments that hold one of the course's seats (``courses.seats_taken``).
+SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE)
+#: Enrolments a learner may still withdraw (or staff remove).
+CANCELLABLE_STATUSES = (
+    EnrolmentStatus.PENDING,
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.WAITLISTED,
+)
+NOTIFY_TOPIC = "enrolment.notify"
+_courses = Course.__table__
+
+
+def _local_label(moment: datetime) -> str:
+    return to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# ---- reading what decides ---------------------------------------------------------------
+
+
+def get_enrolment(enrolment_id: int) -> Enrolment:
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        raise NotFound()
+    return enrolment
+
+
+def _invalid_user() -> ValidationFailed:
+    message = _l("This account does not exist or has been deactivated.")
+    return ValidationFailed(message, code="invalid_user", fields={"user_id": [message]})
+
+
+def learner_by_id(user_id: int) -> User:
+    """The account to enrol on someone's behalf (``invalid_user`` if there is none)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise _invalid_user()
+    return user
+
+
+def learner_by_login(login: str | None) -> User:
+    """The same, found by the e-mail or mobile number a trainer types on the roster."""
+    from courses.services.accounts import find_by_login
+
+    user = find_by_login(login)
+    if user is None or not user.is_active:
+        raise _invalid_user()
+    return user
+
+
+def active_enrolment(user: User, course: Course) -> Enrolment | None:
+    """The learner's one active enrolment in the course (the partial unique index)."""
+    return db.session.scalar(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == course.id,
+            Enrolment.user_id == user.id,
+            Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES),
+        )
+    )
+
+
+def unmet_prerequisites(user: User, course: Course) -> list[Course]:
+    """The course's prerequisites the learner has not completed, in one statement."""
+    completed = sa.exists().where(
+        Enrolment.course_id == course_prerequisites.c.prerequisite_id,
+        Enrolment.user_id == user.id,
+        Enrolment.status == EnrolmentStatus.COMPLETED,
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Course)
+            .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+            .where(course_prerequisites.c.course_id == course.id, ~completed)
+            .order_by(Course.title, Course.id)
+        )
+    )
+
+
+def _course_over(course: Course, now: datetime) -> bool:
+    last_end = db.session.scalar(
+        sa.select(sa.func.max(CourseSession.ends_at)).where(CourseSession.course_id == course.id)
+    )
+    return last_end is not None and last_end <= now
+
+
+def enrolment_refusal(
+    user: User, course: Course, *, on_behalf: bool = False, now: datetime | None = None
+) -> DomainError | None:
+    """Why ``user`` could not be enrolled in ``course`` now, or None if they can be.
+
+    The one place for these rules: ``enrol`` raises what this returns, and the course
+    page shows it instead of the button. An existing enrolment is not a refusal here
+    (callers look at ``active_enrolment``); capacity never is (a full course waitlists).
+    """
+    now = now or utcnow()
+    if course.status != PublicationStatus.PUBLISHED:
+        return ValidationFailed(
+            _l("This course is not open for enrolment."), code="course_not_open"
+        )
+    if not on_behalf:
+        if course.enrol_opens_at is not None and now < course.enrol_opens_at:
+            return ValidationFailed(
+                _l("Enrolment opens on %(time)s.", time=_local_label(course.enrol_opens_at)),
+                code="enrolment_not_open",
+            )
+        if course.enrol_closes_at is not None and now >= course.enrol_closes_at:
+            return ValidationFailed(
+                _l("Enrolment closed on %(time)s.", time=_local_label(course.enrol_closes_at)),
+                code="enrolment_closed",
+            )
+        if _course_over(course, now):
+            return ValidationFailed(_l("This course has already ended."), code="enrolment_closed")
+    missing = unmet_prerequisites(user, course)
+    if missing:
+        return ValidationFailed(
+            _l(
+                "Complete these courses first: %(titles)s.",
+                titles="、".join(other.title for other in missing),
+            ),
+            code="prerequisite_unmet",
+            missing_prerequisites=[{"id": other.id, "title": other.title} for other in missing],
+        )
+    return None
+
+
+def _already_enrolled(enrolment: Enrolment | None) -> Conflict:
+    messages = {
+        EnrolmentStatus.PENDING: _l("Your enrolment is already awaiting approval."),
+        EnrolmentStatus.WAITLISTED: _l("You are already on the waitlist for this course."),
+        EnrolmentStatus.COMPLETED: _l("You have already completed this course."),
+        EnrolmentStatus.INCOMPLETE: _l("You have already taken this course."),
+    }
+    status = enrolment.status if enrolment is not None else EnrolmentStatus.ENROLLED
+    message = messages.get(status, _l("You are already enrolled in this course."))
+    return Conflict(message, code="already_enrolled", enrolment_id=getattr(enrolment, "id", None))
+
+
+# ---- seats and the waitlist (always under the course lock, except the first try) ---------
+
+
+def lock_course(course: Course) -> None:
+    """Lock the course row until the transaction ends and refresh its seat figures.
+
+    ``FOR NO KEY UPDATE`` on PostgreSQL, so that inserting enrolments (whose foreign
+    key takes a key-share lock) is not blocked; SQLite compiles no lock clause, and
+    its writers are serialised by ``BEGIN IMMEDIATE`` instead.
+    """
+    row = db.session.execute(
+        sa.select(_courses.c.capacity, _courses.c.seats_taken)
+        .where(_courses.c.id == course.id)
+        .with_for_update(key_share=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    set_committed_value(course, "capacity", row.capacity)
+    set_committed_value(course, "seats_taken", row.seats_taken)
+
+
+def _take_seats(course: Course, count: int = 1) -> bool:
+    """Take ``count`` seats in one conditional UPDATE; False (and nothing changed) if
+    fewer are free."""
+    row = db.session.execute(
+        sa.update(_courses)
+        .where(
+            _courses.c.id == course.id,
+            sa.or_(
+                _courses.c.capacity.is_(None),
+                _courses.c.seats_taken + count <= _courses.c.capacity,
+            ),
+        )
+        .values(seats_taken=_courses.c.seats_taken + count)
+        .returning(_courses.c.seats_taken, _courses.c.capacity)
+    ).one_or_none()
+    if row is None:
+        return False
+    set_committed_value(course, "seats_taken", row.seats_taken)
+    set_committed_value(course, "capacity", row.capacity)
+    return True
+
+
+def _release_seat(course: Course) -> None:
+    row = db.session.execute(
+        sa.update(_courses)
+        .where(_courses.c.id == course.id, _courses.c.seats_taken > 0)
+        .values(seats_taken=_courses.c.seats_taken - 1)
+        .returning(_courses.c.seats_taken)
+    ).one_or_none()
+    if row is not None:
+        set_committed_value(course, "seats_taken", row.seats_taken)
+
+
+def _next_position(course: Course) -> int:
+    last = db.session.scalar(
+        sa.select(sa.func.max(Enrolment.waitlist_position)).where(Enrolment.course_id == course.id)
+    )
+    return int(last or 0) + 1
+
+
+def _place(course: Course, enrolment: Enrolment) -> None:
+    """Give ``enrolment`` a seat if one is free, else the next place on the waitlist."""
+    if not _take_seats(course):
+        lock_course(course)
+        # A seat may have been freed between the first try and the lock.
+        if not _take_seats(course):
+            position = _next_position(course)
+            enrolment.status = EnrolmentStatus.WAITLISTED
+            enrolment.waitlist_position = position
+            db.session.flush()
+            return
+    enrolment.status = EnrolmentStatus.ENROLLED
+    enrolment.waitlist_position = None
+    db.session.flush()
+
+
+def fill_free_seats(
+    actor: User | None, course: Course, now: datetime | None = None
+) -> list[Enrolment]:
+    """Promote the head of the waitlist into every free seat (call under the course
+    lock, as every caller in this module does); returns those promoted."""
+    capacity, taken = course.capacity, course.seats_taken
+    free = None if capacity is None else capacity - taken
+    if free is not None and free <= 0:
+        return []
+    statement = (
+        sa.select(Enrolment)
+        .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .order_by(Enrolment.waitlist_position)
+        .execution_options(populate_existing=True)
+    )
+    if free is not None:
+        statement = statement.limit(free)
+    heads = list(db.session.scalars(statement))
+    if not heads:
+        return []
+    if not _take_seats(course, len(heads)):  # cannot happen under the lock; never overbook
+        raise Conflict(_l("The course's seats changed; please try again."), code="seats_changed")
+    for enrolment in heads:
+        enrolment.status = EnrolmentStatus.ENROLLED
+        enrolment.waitlist_position = None
+    db.session.flush()
+    for enrolment in heads:
+        _notify(enrolment, "promoted", course, now=now)
+    return heads
+
+
+def _notify(
+    enrolment: Enrolment, kind: str, course: Course, *, now: datetime | None = None, **data: object
+) -> None:
+    """An in-app notice for the learner and the outbox event that will e-mail it."""
+    payload = {"course_id": course.id, "course_title": course.title, **data}
+    db.session.add(
+        Notice(
+            user_id=enrolment.user_id,
+            kind=f"enrolment_{kind}",
+            data=payload,
+            created_at=now or utcnow(),
+        )
+    )
+    db.session.add(
+        OutboxEvent(
+            topic=NOTIFY_TOPIC,
+            payload={"enrolment_id": enrolment.id, "kind": kind},
+            dedup_key=f"enrolment.{kind}:{enrolment.id}",
+        )
+    )
+
+
+def _reload(enrolment: Enrolment) -> None:
+    """Re-read the enrolment's state after taking the course lock."""
+    row = db.session.execute(
+        sa.select(Enrolment.status, Enrolment.waitlist_position).where(Enrolment.id == enrolment.id)
+    ).one()
+    set_committed_value(enrolment, "status", row.status)
+    set_committed_value(enrolment, "waitlist_position", row.waitlist_position)
+
+
+# ---- what learners, trainers and admins do -----------------------------------------------
+
+
+def enrol(
+    actor: User, course: Course, user: User | None = None, *, now: datetime | None = None
+) -> Enrolment:
+    """Enrol ``user`` (the actor themself by default) in ``course``.
+
+    Returns the enrolment: ``enrolled``, ``waitlisted`` (course full) or ``pending``
+    (the course needs approval, for self-enrolment). A second request for the same
+    learner, even one racing the first, raises ``already_enrolled`` and changes nothing.
+    """
+    now = now or utcnow()
+    learner = user if user is not None else actor
+    on_behalf = learner.id != actor.id
+    if on_behalf:
+        require_course_manager(actor, course)
+        if not learner.is_active:
+            raise _invalid_user()
+    elif course.status == PublicationStatus.DRAFT and not can_manage_course(actor, course):
+        raise NotFound()  # drafts are invisible to learners
+    existing = active_enrolment(learner, course)
+    if existing is not None:
+        raise _already_enrolled(existing)
+    refusal = enrolment_refusal(learner, course, on_behalf=on_behalf, now=now)
+    if refusal is not None:
+        raise refusal
+
+    enrolment = Enrolment(
+        course_id=course.id,
+        user_id=learner.id,
+        status=EnrolmentStatus.PENDING,
+        enrolled_by_id=actor.id if on_behalf else None,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrolment)
+            db.session.flush()
+    except IntegrityError:  # a concurrent request for the same learner got there first
+        raise _already_enrolled(active_enrolment(learner, course)) from None
+    if on_behalf or not course.approval_required:
+        _place(course, enrolment)
+    if on_behalf:
+        audit.record(
+            actor,
+            "enrolment.add",
+            "enrolment",
+            enrolment.id,
+            course_id=course.id,
+            user_id=learner.id,
+            status=str(enrolment.status),
+        )
+        _notify(enrolment, "added", course, now=now, status=str(enrolment.status))
+    return enrolment
+
+
+def cancel(
+    actor: User, enrolment: Enrolment, *, reason: str = "", now: datetime | None = None
+) -> Enrolment:
+    """Withdraw an enrolment: the learner themself, or a trainer of the course or an
+    admin (a removal, audited and notified). A freed seat goes to the waitlist's head."""
+    now = now or utcnow()
+    course = enrolment.course
+    manager = can_manage_course(actor, course)
+    own = enrolment.user_id == actor.id
+    if not (own or manager):
+        raise NotFound()  # someone else's enrolment does not exist for this actor
+    lock_course(course)
+    _reload(enrolment)
+    if enrolment.status not in CANCELLABLE_STATUSES:
+        raise ValidationFailed(
+            _l("This enrolment can no longer be cancelled."), code="not_cancellable"
+        )
+    if (
+        own
+        and not manager
+        and enrolment.status == EnrolmentStatus.ENROLLED
+        and course.cancel_deadline is not None
+        and now >= course.cancel_deadline
+    ):
+        raise ValidationFailed(
+            _l(
+                "The cancellation deadline (%(time)s) has passed; please contact the trainer.",
+                time=_local_label(course.cancel_deadline),
+            ),
+            code="cancel_deadline",
+        )
+    held_seat = enrolment.status == EnrolmentStatus.ENROLLED
+    before = enrolment.status
+    enrolment.status = EnrolmentStatus.CANCELLED
+    enrolment.waitlist_position = None
+    enrolment.cancelled_at = now
+    db.session.flush()
+    if held_seat:
+        _release_seat(course)
+        fill_free_seats(actor, course, now=now)
+    if not own:
+        reason = (reason or "").strip()[:200]
+        audit.record(
+            actor,
+            "enrolment.remove",
+            "enrolment",
+            enrolment.id,
+            course_id=course.id,
+            user_id=enrolment.user_id,
+            status_before=str(before),
+            reason=reason,
+        )
+        _notify(enrolment, "removed", course, now=now, reason=reason)
+    return enrolment
+
+
+def _pending_for_decision(actor: User, enrolment: Enrolment) -> Course:
+    course = enrolment.course
+    require_course_manager(actor, course)
+    lock_course(course)
+    _reload(enrolment)
+    if enrolment.status != EnrolmentStatus.PENDING:
+        raise ValidationFailed(
+            _l("Only enrolments awaiting approval can be approved or rejected."),
+            code="not_pending",
+        )
+    return course
+
+
+def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -> Enrolment:
+    """Approve a pending enrolment: a seat if one is free, else the end of the waitlist."""
+    course = _pending_for_decision(actor, enrolment)
+    _place(course, enrolment)
+    enrolment.decided_by_id = actor.id
+    audit.record(
+        actor,
+        "enrolment.approve",
+        "enrolment",
+        enrolment.id,
+        course_id=course.id,
+        user_id=enrolment.user_id,
+        status=str(enrolment.status),
+    )
+    _notify(enrolment, "approved", course, now=now, status=str(enrolment.status))
+    return enrolment
+
+
+def reject(
+    actor: User, enrolment: Enrolment, *, reason: str = "", now: datetime | None = None
+) -> Enrolment:
+    course = _pending_for_decision(actor, enrolment)
+    reason = (reason or "").strip()[:200]
+    enrolment.status = EnrolmentStatus.REJECTED
+    enrolment.decided_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        actor,
+        "enrolment.reject",
+        "enrolment",
+        enrolment.id,
+        course_id=course.id,
+        user_id=enrolment.user_id,
+        reason=reason,
+    )
+    _notify(enrolment, "rejected", course, now=now, reason=reason)
+    return enrolment
+
+
+def promote(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -> Enrolment:
+    """Move a learner off the waitlist into a seat now, ahead of the queue.
+
+    The waitlist only exists while the course is full, so this adds one seat to the
+    capacity (recorded in the audit entry) rather than ever overbooking.
+    """
+    course = enrolment.course
+    require_course_manager(actor, course)
+    lock_course(course)
+    _reload(enrolment)
+    if enrolment.status != EnrolmentStatus.WAITLISTED:
+        raise ValidationFailed(_l("This learner is not on the waitlist."), code="not_waitlisted")
+    capacity_before = course.capacity
+    if not _take_seats(course):
+        course.capacity = (course.capacity or 0) + 1
+        db.session.flush()
+        if not _take_seats(course):  # pragma: no cover - the lock makes this impossible
+            raise Conflict(
+                _l("The course's seats changed; please try again."), code="seats_changed"
+            )
+    position = enrolment.waitlist_position
+    enrolment.status = EnrolmentStatus.ENROLLED
+    enrolment.waitlist_position = None
+    db.session.flush()
+    audit.record(
+        actor,
+        "enrolment.promote",
+        "enrolment",
+        enrolment.id,
+        course_id=course.id,
+        user_id=enrolment.user_id,
+        waitlist_position=position,
+        capacity_before=capacity_before,
+        capacity_after=course.capacity,
+    )
+    _notify(enrolment, "promoted", course, now=now)
+    return enrolment

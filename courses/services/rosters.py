@@ -1,0 +1,393 @@
+"""Read side of enrolment: a learner's courses and notices, a course's roster and its
+export, the enrol box on the course page. Every function runs a fixed number of
+statements whatever the number of rows.
+
+The place shown for a waiting learner (``waitlist_rank``, 1 = next) is the rank of
+their stored position among those still waiting, computed in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased, joinedload, lazyload
+
+from courses.db import db, utcnow
+from courses.errors import DomainError
+from courses.models import (
+    Course,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    Notice,
+    Organisation,
+    User,
+)
+from courses.services.enrolments import (
+    CANCELLABLE_STATUSES,
+    active_enrolment,
+    enrolment_refusal,
+)
+from courses.services.pagination import MAX_PER_PAGE, Page
+from courses.services.permissions import require_course_manager
+from courses.settings import to_local
+
+
+def _rank_expression(enrolment: type[Enrolment] | Any = Enrolment) -> sa.ColumnElement[Any]:
+    """The waitlist place of each (waitlisted) enrolment row: a correlated count on the
+    unique (course_id, waitlist_position) index; NULL for anyone not waiting."""
+    ahead = aliased(Enrolment)
+    count = (
+        sa.select(sa.func.count())
+        .where(
+            ahead.course_id == enrolment.course_id,
+            ahead.status == EnrolmentStatus.WAITLISTED,
+            ahead.waitlist_position <= enrolment.waitlist_position,
+        )
+        .scalar_subquery()
+    )
+    return sa.case((enrolment.status == EnrolmentStatus.WAITLISTED, count), else_=None)
+
+
+@dataclass(frozen=True)
+class EnrolmentView:
+    """An enrolment with its waitlist place; reads like the enrolment (API schemas)."""
+
+    enrolment: Enrolment
+    waitlist_rank: int | None
+
+    @property
+    def waitlist_position(self) -> int | None:
+        return self.waitlist_rank
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.enrolment, name)
+
+
+def view(enrolment: Enrolment) -> EnrolmentView:
+    """One enrolment with its place on the waitlist (one statement when waiting)."""
+    rank = None
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        rank = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Enrolment.course_id == enrolment.course_id,
+                Enrolment.status == EnrolmentStatus.WAITLISTED,
+                Enrolment.waitlist_position <= enrolment.waitlist_position,
+            )
+        )
+    return EnrolmentView(enrolment, rank)
+
+
+# ---- the course page's enrol box ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrolState:
+    """What the course page offers the viewer: their enrolment, or whether they can
+    enrol and what would happen (a seat, the waitlist, a request for approval)."""
+
+    enrolment: EnrolmentView | None
+    refusal: DomainError | None
+    full: bool
+    approval_required: bool
+    cancel_deadline: datetime | None
+    cancel_deadline_passed: bool
+
+    @property
+    def can_enrol(self) -> bool:
+        return self.enrolment is None and self.refusal is None
+
+    @property
+    def can_cancel(self) -> bool:
+        if self.enrolment is None or self.enrolment.status not in CANCELLABLE_STATUSES:
+            return False
+        return not (
+            self.enrolment.status == EnrolmentStatus.ENROLLED and self.cancel_deadline_passed
+        )
+
+
+def enrol_state(user: User, course: Course, now: datetime | None = None) -> EnrolState:
+    now = now or utcnow()
+    current = active_enrolment(user, course)
+    refusal = None if current is not None else enrolment_refusal(user, course, now=now)
+    deadline = course.cancel_deadline
+    return EnrolState(
+        enrolment=view(current) if current is not None else None,
+        refusal=refusal,
+        full=course.capacity is not None and course.seats_taken >= course.capacity,
+        approval_required=course.approval_required,
+        cancel_deadline=deadline,
+        cancel_deadline_passed=deadline is not None and now >= deadline,
+    )
+
+
+# ---- a learner's own courses ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyEnrolment:
+    enrolment: Enrolment
+    waitlist_rank: int | None
+    next_session_at: datetime | None
+    can_cancel: bool
+
+    @property
+    def course(self) -> Course:
+        return self.enrolment.course
+
+    @property
+    def waitlist_position(self) -> int | None:
+        return self.waitlist_rank
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.enrolment, name)
+
+
+#: What "My courses" lists by default: everything but withdrawn and refused requests.
+CURRENT_STATUSES = (
+    EnrolmentStatus.PENDING,
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.WAITLISTED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.INCOMPLETE,
+)
+
+
+def my_enrolments(
+    user: User,
+    *,
+    statuses: tuple[EnrolmentStatus, ...] | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    now: datetime | None = None,
+) -> Page[MyEnrolment]:
+    """The learner's enrolments, newest first, each with its waitlist place, the
+    course's next session and whether it can still be cancelled: two statements."""
+    now = now or utcnow()
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 50), 1), MAX_PER_PAGE)
+    conditions = [Enrolment.user_id == user.id]
+    if statuses:
+        conditions.append(Enrolment.status.in_(statuses))
+    next_session = (
+        sa.select(sa.func.min(CourseSession.starts_at))
+        .where(CourseSession.course_id == Enrolment.course_id, CourseSession.starts_at >= now)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+    total = db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(*conditions)) or 0
+    rows = db.session.execute(
+        sa.select(Enrolment, _rank_expression(), next_session.label("next_session_at"))
+        .where(*conditions)
+        .options(joinedload(Enrolment.course).lazyload(Course.trainers))
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = []
+    for enrolment, rank, next_at in rows:
+        deadline = enrolment.course.cancel_deadline
+        can_cancel = enrolment.status in CANCELLABLE_STATUSES and not (
+            enrolment.status == EnrolmentStatus.ENROLLED
+            and deadline is not None
+            and now >= deadline
+        )
+        items.append(MyEnrolment(enrolment, rank, next_at, can_cancel))
+    return Page(items=items, total=int(total), page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class UpcomingSession:
+    session: CourseSession
+    course: Course
+
+
+def upcoming_sessions(
+    user: User, *, limit: int = 5, now: datetime | None = None
+) -> list[UpcomingSession]:
+    """The next sessions of the courses the learner holds a seat in, soonest first."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(CourseSession, Course)
+        .join(Course, Course.id == CourseSession.course_id)
+        .join(Enrolment, Enrolment.course_id == Course.id)
+        .where(
+            Enrolment.user_id == user.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            CourseSession.ends_at >= now,
+        )
+        .order_by(CourseSession.starts_at, CourseSession.id)
+        .limit(limit)
+    ).all()
+    return [UpcomingSession(session, course) for session, course in rows]
+
+
+def unread_notices(user: User, limit: int = 20) -> list[Notice]:
+    return list(
+        db.session.scalars(
+            sa.select(Notice)
+            .where(Notice.user_id == user.id, Notice.read_at.is_(None))
+            .order_by(Notice.created_at.desc(), Notice.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_notices_read(user: User, now: datetime | None = None) -> int:
+    """Mark every unread notice of the user read; returns how many."""
+    result = db.session.execute(
+        sa.update(Notice)
+        .where(Notice.user_id == user.id, Notice.read_at.is_(None))
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+# ---- a course's roster ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    enrolment: Enrolment
+    user: User
+    organisation_name: str | None
+    waitlist_rank: int | None
+
+    @property
+    def waitlist_position(self) -> int | None:
+        return self.waitlist_rank
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.enrolment, name)
+
+
+#: Roster order: waiting learners by place, then everyone else by when they asked.
+_STATUS_ORDER = sa.case(
+    (Enrolment.status == EnrolmentStatus.PENDING, 0),
+    (Enrolment.status == EnrolmentStatus.ENROLLED, 1),
+    (Enrolment.status == EnrolmentStatus.COMPLETED, 1),
+    (Enrolment.status == EnrolmentStatus.INCOMPLETE, 1),
+    (Enrolment.status == EnrolmentStatus.WAITLISTED, 2),
+    else_=3,
+)
+
+
+def _roster_statement(
+    course: Course, status: EnrolmentStatus | None, q: str | None
+) -> sa.Select[Any]:
+    statement = (
+        sa.select(Enrolment, User, Organisation.name, _rank_expression())
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Enrolment.course_id == course.id)
+        .options(lazyload(User.organisation), lazyload(User.role_rows))
+    )
+    if status is not None:
+        statement = statement.where(Enrolment.status == status)
+    if q:
+        from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+
+        pattern = like_pattern(q)
+        statement = statement.where(
+            sa.or_(
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+                User.phone.ilike(pattern, escape=LIKE_ESCAPE),
+                User.email.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    return statement.order_by(
+        _STATUS_ORDER, Enrolment.waitlist_position, Enrolment.created_at, Enrolment.id
+    )
+
+
+def roster(
+    actor: User,
+    course: Course,
+    *,
+    status: EnrolmentStatus | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[RosterRow]:
+    """One page of the course's enrolments for its trainers and admins (two statements)."""
+    require_course_manager(actor, course)
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 50), 1), MAX_PER_PAGE)
+    statement = _roster_statement(course, status, q)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    items = [RosterRow(e, u, org, rank) for e, u, org, rank in rows]
+    return Page(items=items, total=int(total or 0), page=page, per_page=per_page)
+
+
+def status_counts(course: Course) -> dict[EnrolmentStatus, int]:
+    """How many enrolments of the course are in each state, in one grouped statement."""
+    rows = db.session.execute(
+        sa.select(Enrolment.status, sa.func.count())
+        .where(Enrolment.course_id == course.id)
+        .group_by(Enrolment.status)
+    ).all()
+    counts = dict.fromkeys(EnrolmentStatus, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+STATUS_LABELS = {
+    EnrolmentStatus.PENDING: _l("Awaiting approval"),
+    EnrolmentStatus.ENROLLED: _l("Enrolled"),
+    EnrolmentStatus.WAITLISTED: _l("On the waitlist"),
+    EnrolmentStatus.COMPLETED: _l("Completed"),
+    EnrolmentStatus.INCOMPLETE: _l("Not completed"),
+    EnrolmentStatus.CANCELLED: _l("Cancelled"),
+    EnrolmentStatus.REJECTED: _l("Rejected"),
+}
+
+
+def roster_table(actor: User, course: Course) -> tuple[list[str], Iterator[list[Any]]]:
+    """The roster as a table for XLSX and CSV: translated headers and streamed rows."""
+    require_course_manager(actor, course)
+    headers = [
+        str(_l("No.")),
+        str(_l("Name")),
+        str(_l("Mobile phone")),
+        str(_l("E-mail")),
+        str(_l("Organisation")),
+        str(_l("Status")),
+        str(_l("Waitlist place")),
+        str(_l("Enrolled at")),
+        str(_l("Credited class hours")),
+    ]
+
+    def rows() -> Iterator[list[Any]]:
+        for number, row in enumerate(roster_rows(actor, course), start=1):
+            yield [
+                number,
+                row.user.name,
+                row.user.phone or "",
+                row.user.email or "",
+                row.organisation_name or "",
+                str(STATUS_LABELS[row.enrolment.status]),
+                row.waitlist_rank,
+                to_local(row.enrolment.created_at).replace(tzinfo=None),
+                float(row.enrolment.credited_hours or 0),
+            ]
+
+    return headers, rows()
+
+
+def roster_rows(actor: User, course: Course) -> Iterator[RosterRow]:
+    """Every row of the roster in roster order, fetched in batches (for exports)."""
+    require_course_manager(actor, course)
+    result = db.session.execute(
+        _roster_statement(course, None, None).execution_options(yield_per=500)
+    )
+    for enrolment, user, organisation_name, rank in result:
+        yield RosterRow(enrolment, user, organisation_name, rank)
