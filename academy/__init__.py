@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from academy.api import init_app as init_api
     from academy.calendar import bp as calendar_bp
     from academy.catalogue import bp as catalogue_bp
+    from academy.enrolments import bp as enrolments_bp
     from academy.main import bp as main_bp
     from academy.manage import bp as manage_bp
     from academy.materials import bp as materials_bp
@@ -87,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
         main_bp,
         accounts_bp,
         catalogue_bp,
+        enrolments_bp,
         manage_bp,
         materials_bp,
         calendar_bp,

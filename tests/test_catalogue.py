@@ -392,7 +392,7 @@ def test_course_page_shows_a_late_evening_session_in_shanghai_time(app_ctx, clie
     assert "周二" in html
     assert "123 456 789" in html and 'href="https://meeting.example.org/j/123"' in html
     assert 'id="materials"' in html
-    assert "<button" in html and "disabled" in html
+    assert "登录后报名" in html and f"/login?next=/courses/{course.id}" in html
 
 
 def test_course_page_shows_offline_venue_trainers_seats_and_programme(app_ctx, client) -> None:

@@ -121,7 +121,7 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
     course = course_service.get_course(course_id)
     learner = None
     if data["user_id"] is not None:
-        learner = enrolment_service.learner_by_id(data["user_id"])
+        learner = enrolment_service.learner_by_id(actor, course, data["user_id"])
     enrolment = enrolment_service.enrol(actor, course, learner)
     db.session.commit()
     return rosters.view(enrolment)
@@ -208,7 +208,8 @@ def roster(args: dict[str, Any], course_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 @token_required()
 def my_enrolments(args: dict[str, Any]) -> dict[str, Any]:
-    """Your enrolments, newest first, with waitlist place and next session."""
+    """All your enrolments, newest first (cancelled and rejected ones too: filter with
+    ``status``), with waitlist place, next session and whether you can still cancel."""
     page = rosters.my_enrolments(
         current_api_user(),
         statuses=(args["status"],) if args["status"] else None,

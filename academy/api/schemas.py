@@ -10,6 +10,13 @@ from courses.models import OrganisationKind, QualificationLevel, Role
 class ErrorBodySchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
+    missing_prerequisites = fields.List(
+        fields.Dict(),
+        metadata={"description": "prerequisite_unmet: the courses to complete first, {id, title}"},
+    )
+    enrolment_id = fields.Integer(
+        metadata={"description": "already_enrolled: the learner's existing enrolment"}
+    )
     fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 

@@ -9,9 +9,10 @@ from flask import render_template, request
 from flask_login import current_user
 
 from academy.catalogue import bp
+from academy.manage.forms import ButtonForm
 from academy.materials.views import list_context
 from courses.models import CourseLevel, CourseMode
-from courses.services import catalogue
+from courses.services import catalogue, rosters
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PER_PAGE = 12
@@ -65,10 +66,15 @@ def course_list() -> str:
 @bp.get("/courses/<int:course_id>")
 def course_detail(course_id: int) -> str:
     detail = catalogue.course_detail(course_id, viewer=current_user)
+    state = None
+    if current_user.is_authenticated:
+        state = rosters.enrol_state(current_user, detail.course)
     return render_template(
         "catalogue/detail.html",
         detail=detail,
         course=detail.course,
+        enrol_state=state,
+        button=ButtonForm(),
         **list_context(current_user, detail.course),
     )
 

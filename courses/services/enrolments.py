@@ -109,8 +109,13 @@ def _invalid_user() -> ValidationFailed:
     return ValidationFailed(message, code="invalid_user", fields={"user_id": [message]})
 
 
-def learner_by_id(user_id: int) -> User:
-    """The account to enrol on someone's behalf (``invalid_user`` if there is none)."""
+def learner_by_id(actor: User, course: Course, user_id: int) -> User:
+    """The account ``actor`` names to enrol: themself, or (for the course's trainers and
+    admins, checked first so that nobody else learns which accounts exist) anyone
+    active; ``invalid_user`` if there is no such account."""
+    if user_id == actor.id:
+        return actor
+    require_course_manager(actor, course)
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         raise _invalid_user()

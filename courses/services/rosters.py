@@ -371,9 +371,9 @@ def roster_table(actor: User, course: Course) -> tuple[list[str], Iterator[list[
             yield [
                 number,
                 row.user.name,
-                row.user.phone or "",
-                row.user.email or "",
-                row.organisation_name or "",
+                row.user.phone,
+                row.user.email,
+                row.organisation_name,
                 str(STATUS_LABELS[row.enrolment.status]),
                 row.waitlist_rank,
                 to_local(row.enrolment.created_at).replace(tzinfo=None),

@@ -1,0 +1,259 @@
+"""Enrolment pages. Each view parses, makes one service call, commits and redirects;
+the rules and their messages live in ``courses.services.enrolments``."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from academy.enrolments import bp
+from academy.enrolments.forms import EnrolOnBehalfForm, ReasonForm
+from academy.forms import show_errors
+from academy.manage.forms import ButtonForm
+from courses.db import db
+from courses.errors import DomainError
+from courses.models import Course, Enrolment, EnrolmentStatus
+from courses.services import courses as course_service
+from courses.services import enrolments as enrolment_service
+from courses.services import rosters
+from courses.services.permissions import can_manage_course
+from courses.services.spreadsheets import csv_chunks, write_xlsx
+
+ROSTER_PER_PAGE = 50
+ROSTER_ACTIONS = ("approve", "reject", "remove", "promote")
+#: Column widths of the roster sheet, in characters.
+ROSTER_WIDTHS = (6, 12, 14, 26, 24, 12, 10, 18, 12)
+
+
+def _back_to(default: str) -> str:
+    """The page to return to: a same-site ``next`` field, else ``default``."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+def _placed_message(enrolment: Enrolment) -> str:
+    if enrolment.status == EnrolmentStatus.ENROLLED:
+        return _("You are enrolled. See you in class!")
+    if enrolment.status == EnrolmentStatus.PENDING:
+        return _("Your enrolment has been sent; the trainer will confirm it.")
+    rank = rosters.view(enrolment).waitlist_rank
+    return _(
+        "The course is full: you are number %(rank)d on the waitlist. "
+        "You will get the seat automatically when one is freed.",
+        rank=rank or 0,
+    )
+
+
+# ---- learners ----------------------------------------------------------------------------
+
+
+@bp.post("/courses/<int:course_id>/enrol")
+@login_required
+def enrol(course_id: int) -> Response:
+    course = course_service.get_course(course_id)
+    page = url_for("catalogue.course_detail", course_id=course.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        enrolment = enrolment_service.enrol(current_user, course)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "info" if error.code == "already_enrolled" else "error")
+        return redirect(page)
+    db.session.commit()
+    flash(_placed_message(enrolment), "success")
+    return redirect(page)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/cancel")
+@login_required
+def cancel(enrolment_id: int) -> Response:
+    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    back = _back_to(url_for("enrolments.my_courses"))
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    was = enrolment.status
+    try:
+        enrolment_service.cancel(current_user, enrolment)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.session.commit()
+    if was == EnrolmentStatus.WAITLISTED:
+        flash(_("You have left the waitlist."), "success")
+    else:
+        flash(_("Your enrolment has been cancelled."), "success")
+    return redirect(back)
+
+
+@bp.get("/me/courses")
+@login_required
+def my_courses() -> str:
+    page = rosters.my_enrolments(
+        current_user,
+        statuses=rosters.CURRENT_STATUSES,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "enrolments/my_courses.html",
+        page=page,
+        notices=rosters.unread_notices(current_user),
+        upcoming=rosters.upcoming_sessions(current_user),
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/me/notices/read")
+@login_required
+def notices_read() -> Response:
+    if ButtonForm().validate_on_submit():
+        rosters.mark_notices_read(current_user)
+        db.session.commit()
+    return redirect(url_for("enrolments.my_courses"))
+
+
+# ---- trainers and admins -----------------------------------------------------------------
+
+
+def _managed_course(course_id: int) -> Course:
+    course = course_service.get_course(course_id)
+    if not can_manage_course(current_user, course):
+        abort(403)
+    return course
+
+
+def _roster_filters() -> tuple[EnrolmentStatus | None, str | None]:
+    raw = request.args.get("status", "")
+    status = EnrolmentStatus(raw) if raw in {s.value for s in EnrolmentStatus} else None
+    q = request.args.get("q", "").strip()[:60] or None
+    return status, q
+
+
+@bp.route("/manage/courses/<int:course_id>/enrolments", methods=["GET", "POST"])
+@login_required
+def roster(course_id: int) -> str | Response:
+    course = _managed_course(course_id)
+    form = EnrolOnBehalfForm()
+    if form.validate_on_submit():
+        try:
+            learner = enrolment_service.learner_by_login(form.login.data)
+            enrolment = enrolment_service.enrol(current_user, course, learner)
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s added: %(status)s.",
+                    name=learner.name,
+                    status=rosters.STATUS_LABELS[enrolment.status],
+                ),
+                "success",
+            )
+            return redirect(url_for("enrolments.roster", course_id=course.id))
+    status, q = _roster_filters()
+    page = rosters.roster(
+        current_user,
+        course,
+        status=status,
+        q=q,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=ROSTER_PER_PAGE,
+    )
+    return render_template(
+        "enrolments/roster.html",
+        course=course,
+        page=page,
+        counts=rosters.status_counts(course),
+        status=status,
+        q=q or "",
+        form=form,
+        action_form=ReasonForm(),
+        labels=rosters.STATUS_LABELS,
+    )
+
+
+@bp.post("/manage/enrolments/<int:enrolment_id>/<action>")
+@login_required
+def roster_action(enrolment_id: int, action: str) -> Response:
+    if action not in ROSTER_ACTIONS:
+        abort(404)
+    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    course = _managed_course(enrolment.course_id)
+    back = _back_to(url_for("enrolments.roster", course_id=course.id))
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("The reason is too long (at most 200 characters)."), "error")
+        return redirect(back)
+    reason = form.reason.data or ""
+    try:
+        if action == "approve":
+            enrolment_service.approve(current_user, enrolment)
+        elif action == "reject":
+            enrolment_service.reject(current_user, enrolment, reason=reason)
+        elif action == "remove":
+            enrolment_service.cancel(current_user, enrolment, reason=reason)
+        else:
+            enrolment_service.promote(current_user, enrolment)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s is now: %(status)s.",
+            name=enrolment.user.name,
+            status=rosters.STATUS_LABELS[enrolment.status],
+        ),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.get("/manage/courses/<int:course_id>/enrolments.<any(xlsx, csv):kind>")
+@login_required
+def roster_export(course_id: int, kind: str) -> Response:
+    course = _managed_course(course_id)
+    headers, rows = rosters.roster_table(current_user, course)
+    label = _("roster")
+    name = f"{course.title}-{label}.{kind}"
+    if kind == "csv":
+        response = Response(
+            stream_with_context(csv_chunks(headers, rows)), mimetype="text/csv; charset=utf-8"
+        )
+        response.headers.set("Content-Disposition", "attachment", filename=name)
+        return response
+    folder = Path(tempfile.mkdtemp(prefix="academy-roster-"))
+    try:
+        path = write_xlsx(folder / "roster.xlsx", _("Roster"), headers, rows, ROSTER_WIDTHS)
+        data = io.BytesIO(path.read_bytes())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return send_file(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )
