@@ -106,3 +106,49 @@ def test_admin_finds_a_user_on_a_phone(app_ctx, live_server, phone):
     content = phone.content()
     assert "欧阳春燕" in content
     assert _fits_the_screen(phone)
+
+
+def test_learner_enrols_joins_the_waitlist_and_the_trainer_sees_the_roster_on_a_phone(
+    app_ctx, live_server, phone
+):
+    from courses.db import db
+    from courses.models import Enrolment, EnrolmentStatus
+    from tests.factories import make_course, make_enrolment, make_trainer
+
+    trainer = make_trainer(email="trainer.roster@example.org")
+    course = make_course("社区心理健康服务", sessions=2, capacity=1, trainers=[trainer])
+    make_enrolment(course, make_user("已报名学员"))
+    learner = make_user("候补学员", email="waiting.e2e@example.org")
+
+    # Not logged in: the course page sends the learner to log in, then straight back.
+    phone.goto(f"{live_server}/courses/{course.id}")
+    phone.click("text=登录后报名")
+    phone.fill("input[name=login]", learner.email)
+    phone.fill("input[name=password]", DEFAULT_PASSWORD)
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    assert phone.url.endswith(f"/courses/{course.id}")
+
+    phone.click("button:has-text('加入候补')")
+    phone.wait_for_load_state()
+    assert "候补第 1 位" in phone.content()
+    assert _fits_the_screen(phone)
+    phone.goto(f"{live_server}/me/courses")
+    assert "社区心理健康服务" in phone.content() and "离开候补" in phone.content()
+    assert _fits_the_screen(phone)
+    phone.click("form[action$='/logout'] button")
+    phone.wait_for_load_state()
+
+    phone.goto(f"{live_server}/login")
+    phone.fill("input[name=login]", trainer.email)
+    phone.fill("input[name=password]", DEFAULT_PASSWORD)
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    phone.goto(f"{live_server}/manage/courses/{course.id}/enrolments")
+    assert "候补学员" in phone.content() and "已报名学员" in phone.content()
+    assert _fits_the_screen(phone)
+    phone.click("button:has-text('立即录取')")
+    phone.wait_for_load_state()
+    db.session.rollback()
+    status = db.session.scalar(db.select(Enrolment.status).where(Enrolment.user_id == learner.id))
+    assert status == EnrolmentStatus.ENROLLED
