@@ -70,17 +70,14 @@ class EnrolmentView:
 
 
 def view(enrolment: Enrolment) -> EnrolmentView:
-    """One enrolment with its place on the waitlist (one statement when waiting)."""
-    rank = None
-    if enrolment.status == EnrolmentStatus.WAITLISTED:
-        rank = db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Enrolment.course_id == enrolment.course_id,
-                Enrolment.status == EnrolmentStatus.WAITLISTED,
-                Enrolment.waitlist_position <= enrolment.waitlist_position,
-            )
-        )
-    return EnrolmentView(enrolment, rank)
+    """One enrolment, re-read with its place on the waitlist in one statement, so that
+    the two agree even when another transaction promotes the learner meanwhile."""
+    row = db.session.execute(
+        sa.select(Enrolment, _rank_expression())
+        .where(Enrolment.id == enrolment.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return EnrolmentView(row[0], row[1])
 
 
 # ---- the course page's enrol box ------------------------------------------------------------
