@@ -557,8 +557,13 @@ def test_using_a_token_records_when_it_was_last_used(app_ctx):
     secret, token = tokens.issue(make_user())
     db.session.commit()
     assert token.last_used_at is None
-    tokens.authenticate(secret)
+    assert tokens.needs_touch(token)
+    _user, found = tokens.authenticate(secret)
+    tokens.touch(found.id)
+    db.session.commit()
+    db.session.refresh(token)
     assert token.last_used_at is not None
+    assert not tokens.needs_touch(token)
 
 
 @pytest.mark.parametrize(

@@ -231,6 +231,18 @@ def test_using_a_token_is_remembered(app_ctx, client):
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
 
 
+def test_a_writing_request_records_the_token_s_use_with_its_own_changes(app_ctx, client):
+    trainer = make_user(roles=("trainer",))
+    secret = make_token(trainer)
+    course = {"title": "社区走访实务", "topic": "社区治理", "level": "beginner", "mode": "offline"}
+    assert client.post("/api/v1/courses", json=course, headers=bearer(secret)).status_code == 201
+    db.session.expire_all()
+    used = db.session.scalars(
+        sa.select(ApiToken.last_used_at).where(ApiToken.user_id == trainer.id)
+    ).one()
+    assert used is not None
+
+
 def test_deleting_the_current_token_revokes_it_and_only_it(app_ctx, client):
     user = make_user()
     first, second = make_token(user), make_token(user)

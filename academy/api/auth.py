@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, request
+from flask import Flask, Response, abort, g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
@@ -31,15 +31,26 @@ def init_app(app: Flask) -> None:
             found = tokens.authenticate(secret.strip())
             if found is not None:
                 g.api_user, g.api_token = found
-                if db.session.is_modified(g.api_token):
-                    _keep_last_used(app)
+                if tokens.needs_touch(g.api_token):
+                    if request.method in ("GET", "HEAD", "OPTIONS"):
+                        g.api_token_touch = True  # after the view: it only reads
+                    else:
+                        tokens.touch(g.api_token.id)  # committed with the view's changes
+
+    @app.after_request
+    def keep_last_used(response: Response) -> Response:
+        if g.get("api_token_touch") and response.status_code < 500:
+            _keep_last_used(app, g.api_token.id)
+        return response
 
 
-def _keep_last_used(app: Flask) -> None:
-    """Commit ``last_used_at`` even when the view only reads; it is bookkeeping, so a
-    write lock that cannot be had right now (a reading request on SQLite while another
-    request writes) skips it rather than failing the request."""
+def _keep_last_used(app: Flask, token_id: int) -> None:
+    """Record the token's use after the view, in a short transaction of its own (the
+    view's objects stay loaded). It is bookkeeping: a write lock that cannot be had
+    right now (a reading request on SQLite while another request writes) skips it
+    rather than failing the request."""
     try:
+        tokens.touch(token_id)
         db.session.commit()
     except OperationalError as error:
         db.session.rollback()

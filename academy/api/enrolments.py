@@ -118,13 +118,13 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
     """Enrol yourself (or, as the course's trainer or an admin, ``user_id``): ``enrolled``,
     ``waitlisted`` with a place when the course is full, or ``pending`` approval."""
     actor = current_api_user()
-    course = course_service.get_course(course_id)
+    course = enrolment_service.get_course(course_id)
     learner = None
     if data["user_id"] is not None:
         learner = enrolment_service.learner_by_id(actor, course, data["user_id"])
-    enrolment = enrolment_service.enrol(actor, course, learner)
+    reply = rosters.view(enrolment_service.enrol(actor, course, learner))
     db.session.commit()
-    return rosters.view(enrolment)
+    return reply
 
 
 @blp.delete("/enrolments/<int:enrolment_id>")
@@ -138,8 +138,9 @@ def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     as the course's trainer or an admin; the first on the waitlist takes the seat."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
     enrolment_service.cancel(current_api_user(), enrolment, reason=data["reason"])
+    reply = rosters.view(enrolment)
     db.session.commit()
-    return rosters.view(enrolment)
+    return reply
 
 
 @blp.post("/enrolments/<int:enrolment_id>/approve")
@@ -151,8 +152,9 @@ def approve(enrolment_id: int) -> rosters.EnrolmentView:
     """Approve a pending enrolment: a seat, or the waitlist when the course is full."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
     enrolment_service.approve(current_api_user(), enrolment)
+    reply = rosters.view(enrolment)
     db.session.commit()
-    return rosters.view(enrolment)
+    return reply
 
 
 @blp.post("/enrolments/<int:enrolment_id>/reject")
@@ -165,8 +167,9 @@ def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Reject a pending enrolment, with an optional reason the learner sees."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
     enrolment_service.reject(current_api_user(), enrolment, reason=data["reason"])
+    reply = rosters.view(enrolment)
     db.session.commit()
-    return rosters.view(enrolment)
+    return reply
 
 
 @blp.post("/enrolments/<int:enrolment_id>/promote")
@@ -178,8 +181,9 @@ def promote(enrolment_id: int) -> rosters.EnrolmentView:
     """Move a learner off the waitlist into a seat now (adds one seat to the capacity)."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
     enrolment_service.promote(current_api_user(), enrolment)
+    reply = rosters.view(enrolment)
     db.session.commit()
-    return rosters.view(enrolment)
+    return reply
 
 
 @blp.get("/courses/<int:course_id>/enrolments")

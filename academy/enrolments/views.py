@@ -68,7 +68,7 @@ def _placed_message(enrolment: Enrolment) -> str:
 @bp.post("/courses/<int:course_id>/enrol")
 @login_required
 def enrol(course_id: int) -> Response:
-    course = course_service.get_course(course_id)
+    course = enrolment_service.get_course(course_id)
     page = url_for("catalogue.course_detail", course_id=course.id)
     if not ButtonForm().validate_on_submit():
         abort(400)

@@ -53,14 +53,16 @@ an in-app notice and an outbox event (``enrolment.notify``) for the e-mail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from courses.db import db, utcnow
+from courses.db import UTCDateTime, db, utcnow
 from courses.errors import Conflict, DomainError, NotFound, ValidationFailed
 from courses.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -95,6 +97,14 @@ def _local_label(moment: datetime) -> str:
 
 
 # ---- reading what decides ---------------------------------------------------------------
+
+
+def get_course(course_id: int) -> Course:
+    """The course to enrol in, without its trainers (enrolment never needs them)."""
+    course = db.session.get(Course, course_id, options=[lazyload(Course.trainers)])
+    if course is None:
+        raise NotFound()
+    return course
 
 
 def get_enrolment(enrolment_id: int) -> Enrolment:
@@ -160,15 +170,55 @@ def unmet_prerequisites(user: User, course: Course) -> list[Course]:
     )
 
 
-def _course_over(course: Course, now: datetime) -> bool:
-    last_end = db.session.scalar(
-        sa.select(sa.func.max(CourseSession.ends_at)).where(CourseSession.course_id == course.id)
+@dataclass(frozen=True)
+class _Facts:
+    """What the enrolment rules read about a learner and a course, in one statement."""
+
+    active_id: int | None
+    last_session_ends_at: datetime | None
+    unmet_prerequisites: int
+
+
+def _facts(user: User, course: Course) -> _Facts:
+    active = (
+        sa.select(Enrolment.id)
+        .where(
+            Enrolment.course_id == course.id,
+            Enrolment.user_id == user.id,
+            Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
-    return last_end is not None and last_end <= now
+    last_end = (
+        sa.select(sa.func.max(CourseSession.ends_at))
+        .where(CourseSession.course_id == course.id)
+        .scalar_subquery()
+    )
+    completed = sa.exists().where(
+        Enrolment.course_id == course_prerequisites.c.prerequisite_id,
+        Enrolment.user_id == user.id,
+        Enrolment.status == EnrolmentStatus.COMPLETED,
+    )
+    unmet = (
+        sa.select(sa.func.count())
+        .select_from(course_prerequisites)
+        .where(course_prerequisites.c.course_id == course.id, ~completed)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        sa.select(active, sa.type_coerce(last_end, UTCDateTime()), unmet)
+    ).one()
+    return _Facts(row[0], row[1], int(row[2] or 0))
 
 
 def enrolment_refusal(
-    user: User, course: Course, *, on_behalf: bool = False, now: datetime | None = None
+    user: User,
+    course: Course,
+    *,
+    on_behalf: bool = False,
+    now: datetime | None = None,
+    facts: _Facts | None = None,
 ) -> DomainError | None:
     """Why ``user`` could not be enrolled in ``course`` now, or None if they can be.
 
@@ -181,6 +231,7 @@ def enrolment_refusal(
         return ValidationFailed(
             _l("This course is not open for enrolment."), code="course_not_open"
         )
+    facts = facts or _facts(user, course)
     if not on_behalf:
         if course.enrol_opens_at is not None and now < course.enrol_opens_at:
             return ValidationFailed(
@@ -192,10 +243,10 @@ def enrolment_refusal(
                 _l("Enrolment closed on %(time)s.", time=_local_label(course.enrol_closes_at)),
                 code="enrolment_closed",
             )
-        if _course_over(course, now):
+        if facts.last_session_ends_at is not None and facts.last_session_ends_at <= now:
             return ValidationFailed(_l("This course has already ended."), code="enrolment_closed")
-    missing = unmet_prerequisites(user, course)
-    if missing:
+    if facts.unmet_prerequisites:
+        missing = unmet_prerequisites(user, course)
         return ValidationFailed(
             _l(
                 "Complete these courses first: %(titles)s.",
@@ -280,20 +331,42 @@ def _next_position(course: Course) -> int:
     return int(last or 0) + 1
 
 
+def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None]:
+    """Take a seat for an enrolment, or give it the next place on the waitlist.
+
+    A course that looks free is tried first without the lock (the conditional UPDATE
+    locks the row when it takes the seat). Otherwise, or when that fails, the course row
+    is locked and re-read: a seat freed meanwhile is taken, else the next place is given
+    under the lock, so places are unique and in the order the lock was granted.
+    """
+    looks_full = course.capacity is not None and course.seats_taken >= course.capacity
+    if not looks_full and _take_seats(course):
+        return EnrolmentStatus.ENROLLED, None
+    lock_course(course)
+    if (course.capacity is None or course.seats_taken < course.capacity) and _take_seats(course):
+        return EnrolmentStatus.ENROLLED, None
+    return EnrolmentStatus.WAITLISTED, _next_position(course)
+
+
 def _place(course: Course, enrolment: Enrolment) -> None:
-    """Give ``enrolment`` a seat if one is free, else the next place on the waitlist."""
-    if not _take_seats(course):
-        lock_course(course)
-        # A seat may have been freed between the first try and the lock.
-        if not _take_seats(course):
-            position = _next_position(course)
-            enrolment.status = EnrolmentStatus.WAITLISTED
-            enrolment.waitlist_position = position
-            db.session.flush()
-            return
-    enrolment.status = EnrolmentStatus.ENROLLED
-    enrolment.waitlist_position = None
+    """Give an existing (pending) enrolment a seat or a place on the waitlist."""
+    status, position = _seat_or_place(course)
+    enrolment.status = status
+    enrolment.waitlist_position = position
     db.session.flush()
+
+
+def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
+    """Insert the enrolment row, or nothing (None) when an active one exists already.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on both databases: the partial unique
+    index decides, without a savepoint, and PostgreSQL waits for a concurrent insert of
+    the same learner to commit or roll back before deciding.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Enrolment).values(**values).on_conflict_do_nothing().returning(Enrolment)
+    return db.session.scalars(statement).one_or_none()
 
 
 def fill_free_seats(
@@ -379,29 +452,29 @@ def enrol(
             raise _invalid_user()
     elif course.status == PublicationStatus.DRAFT and not can_manage_course(actor, course):
         raise NotFound()  # drafts are invisible to learners
-    existing = active_enrolment(learner, course)
-    if existing is not None:
-        raise _already_enrolled(existing)
-    refusal = enrolment_refusal(learner, course, on_behalf=on_behalf, now=now)
+    facts = _facts(learner, course)
+    if facts.active_id is not None:
+        raise _already_enrolled(db.session.get(Enrolment, facts.active_id))
+    refusal = enrolment_refusal(learner, course, on_behalf=on_behalf, now=now, facts=facts)
     if refusal is not None:
         raise refusal
 
-    enrolment = Enrolment(
-        course_id=course.id,
-        user_id=learner.id,
-        status=EnrolmentStatus.PENDING,
-        enrolled_by_id=actor.id if on_behalf else None,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(enrolment)
-            db.session.flush()
-    except IntegrityError:  # a concurrent request for the same learner got there first
-        raise _already_enrolled(active_enrolment(learner, course)) from None
+    values: dict[str, object] = {
+        "course_id": course.id,
+        "user_id": learner.id,
+        "enrolled_by_id": actor.id if on_behalf else None,
+        "created_at": now,
+        "updated_at": now,
+        "status": EnrolmentStatus.PENDING,
+        "waitlist_position": None,
+    }
     if on_behalf or not course.approval_required:
-        _place(course, enrolment)
+        values["status"], values["waitlist_position"] = _seat_or_place(course)
+    enrolment = _insert_unless_enrolled(values)
+    if enrolment is None:
+        # A concurrent request for the same learner got there first. Seats taken above
+        # go back when the caller rolls back, as it does on every DomainError.
+        raise _already_enrolled(active_enrolment(learner, course))
     if on_behalf:
         audit.record(
             actor,

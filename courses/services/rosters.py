@@ -56,28 +56,43 @@ def _rank_expression(enrolment: type[Enrolment] | Any = Enrolment) -> sa.ColumnE
 
 @dataclass(frozen=True)
 class EnrolmentView:
-    """An enrolment with its waitlist place; reads like the enrolment (API schemas)."""
+    """An enrolment's values with its waitlist place, read in one statement: a plain
+    snapshot, so it stays readable after the transaction commits."""
 
-    enrolment: Enrolment
+    id: int
+    course_id: int
+    user_id: int
+    status: EnrolmentStatus
     waitlist_rank: int | None
+    credited_hours: float
+    created_at: datetime
+    cancelled_at: datetime | None
+    completed_at: datetime | None
 
     @property
     def waitlist_position(self) -> int | None:
         return self.waitlist_rank
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.enrolment, name)
-
 
 def view(enrolment: Enrolment) -> EnrolmentView:
-    """One enrolment, re-read with its place on the waitlist in one statement, so that
-    the two agree even when another transaction promotes the learner meanwhile."""
+    """One enrolment with its place on the waitlist, status and place read together so
+    that they agree even while another transaction promotes the learner. Call it before
+    committing to answer with what this transaction did."""
+    enrolment_id = sa.inspect(enrolment).identity[0]
     row = db.session.execute(
-        sa.select(Enrolment, _rank_expression())
-        .where(Enrolment.id == enrolment.id)
-        .execution_options(populate_existing=True)
+        sa.select(
+            Enrolment.id,
+            Enrolment.course_id,
+            Enrolment.user_id,
+            Enrolment.status,
+            _rank_expression(),
+            Enrolment.credited_hours,
+            Enrolment.created_at,
+            Enrolment.cancelled_at,
+            Enrolment.completed_at,
+        ).where(Enrolment.id == enrolment_id)
     ).one()
-    return EnrolmentView(row[0], row[1])
+    return EnrolmentView(*row)
 
 
 # ---- the course page's enrol box ------------------------------------------------------------

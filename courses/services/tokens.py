@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from courses.db import db, utcnow
 from courses.models import ApiToken, User
@@ -37,10 +38,19 @@ def issue(
 
 
 def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
-    """The active user and token for a presented secret, or None."""
+    """The active user and token for a presented secret, or None: one statement that
+    loads the token, its user, the user's organisation and roles."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    token = (
+        db.session.execute(
+            sa.select(ApiToken)
+            .where(ApiToken.token_hash == _digest(secret))
+            .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
@@ -49,9 +59,22 @@ def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
     user = token.user
     if not user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-        token.last_used_at = now
     return user, token
+
+
+def needs_touch(token: ApiToken) -> bool:
+    """Whether ``last_used_at`` is due for an update (at most every few minutes)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at > _TOUCH_EVERY
+
+
+def touch(token_id: int) -> None:
+    """Record that the token was used now (bookkeeping, in the caller's transaction)."""
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke(token: ApiToken) -> None:
