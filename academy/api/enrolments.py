@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from academy.api.auth import BEARER, current_api_user, token_required
-from academy.api.schemas import ErrorSchema, ListArgsSchema, list_schema
+from academy.api.schemas import ListArgsSchema, error_responses, list_schema
 from courses.db import db
 from courses.models import EnrolmentStatus
 from courses.services import courses as course_service
@@ -95,13 +95,7 @@ ERRORS = {
 }
 
 
-def _document_errors(*statuses: int):  # type: ignore[no-untyped-def]
-    def decorator(view):  # type: ignore[no-untyped-def]
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorSchema, description=ERRORS[status])(view)
-        return view
-
-    return decorator
+_document_errors = error_responses(blp, ERRORS)
 
 
 def _page(page: Page[Any]) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from courses.models import OrganisationKind, QualificationLevel, Role
@@ -104,3 +107,20 @@ class TokenResponseSchema(Schema):
     token = fields.String(required=True)
     expires_at = fields.DateTime(format="iso", allow_none=True)
     user = fields.Nested(UserSchema, required=True)
+
+
+def error_responses(blueprint: Any, descriptions: dict[int, str]) -> Callable[..., Any]:
+    """A decorator factory documenting error answers: ``@errors(403, 404)`` adds an
+    ``Error`` response per status, described by ``descriptions``."""
+
+    def errors(*statuses: int) -> Callable[[Any], Any]:
+        def decorator(view: Any) -> Any:
+            for status in statuses:
+                view = blueprint.alt_response(
+                    status, schema=ErrorSchema, description=descriptions[status]
+                )(view)
+            return view
+
+        return decorator
+
+    return errors

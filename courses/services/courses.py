@@ -26,6 +26,10 @@ never commits. Each refused rule raises ``ValidationFailed`` with its own ``code
 
 Times given without a zone are wall-clock times in the academy's zone
 (``courses.settings.from_local``); they are stored in UTC.
+
+A change of capacity locks the course row first (as every enrolment change does), so
+the seats it checks are current; a raised or lifted capacity fills the new seats from
+the head of the waitlist in the same transaction (``courses.services.enrolments``).
 """
 
 from __future__ import annotations
