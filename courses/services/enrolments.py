@@ -53,8 +53,10 @@ an in-app notice and an outbox event (``enrolment.notify``) for the e-mail.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -99,9 +101,18 @@ def _local_label(moment: datetime) -> str:
 # ---- reading what decides ---------------------------------------------------------------
 
 
+@functools.cache
+def _course_statement() -> sa.Select[Any]:
+    return (
+        sa.select(Course)
+        .where(Course.id == sa.bindparam("course_id"))
+        .options(lazyload(Course.trainers))
+    )
+
+
 def get_course(course_id: int) -> Course:
     """The course to enrol in, without its trainers (enrolment never needs them)."""
-    course = db.session.get(Course, course_id, options=[lazyload(Course.trainers)])
+    course = db.session.scalar(_course_statement(), {"course_id": course_id})
     if course is None:
         raise NotFound()
     return course
@@ -179,12 +190,14 @@ class _Facts:
     unmet_prerequisites: int
 
 
-def _facts(user: User, course: Course) -> _Facts:
+@functools.cache
+def _facts_statement() -> sa.Select[Any]:
+    user_id, course_id = sa.bindparam("user_id"), sa.bindparam("course_id")
     active = (
         sa.select(Enrolment.id)
         .where(
-            Enrolment.course_id == course.id,
-            Enrolment.user_id == user.id,
+            Enrolment.course_id == course_id,
+            Enrolment.user_id == user_id,
             Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES),
         )
         .limit(1)
@@ -192,23 +205,25 @@ def _facts(user: User, course: Course) -> _Facts:
     )
     last_end = (
         sa.select(sa.func.max(CourseSession.ends_at))
-        .where(CourseSession.course_id == course.id)
+        .where(CourseSession.course_id == course_id)
         .scalar_subquery()
     )
     completed = sa.exists().where(
         Enrolment.course_id == course_prerequisites.c.prerequisite_id,
-        Enrolment.user_id == user.id,
+        Enrolment.user_id == user_id,
         Enrolment.status == EnrolmentStatus.COMPLETED,
     )
     unmet = (
         sa.select(sa.func.count())
         .select_from(course_prerequisites)
-        .where(course_prerequisites.c.course_id == course.id, ~completed)
+        .where(course_prerequisites.c.course_id == course_id, ~completed)
         .scalar_subquery()
     )
-    row = db.session.execute(
-        sa.select(active, sa.type_coerce(last_end, UTCDateTime()), unmet)
-    ).one()
+    return sa.select(active, sa.type_coerce(last_end, UTCDateTime()), unmet)
+
+
+def _facts(user: User, course: Course) -> _Facts:
+    row = db.session.execute(_facts_statement(), {"user_id": user.id, "course_id": course.id}).one()
     return _Facts(row[0], row[1], int(row[2] or 0))
 
 
@@ -273,6 +288,46 @@ def _already_enrolled(enrolment: Enrolment | None) -> Conflict:
 # ---- seats and the waitlist (always under the course lock, except the first try) ---------
 
 
+@dataclass(frozen=True)
+class _Statements:
+    lock: sa.Select[Any]
+    take_seats: sa.Update
+    last_position: sa.Select[Any]
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The statements of the hot path, built once (building costs more than running)."""
+    course_id, count = sa.bindparam("course_id"), sa.bindparam("count")
+    return _Statements(
+        lock=sa.select(_courses.c.capacity, _courses.c.seats_taken)
+        .where(_courses.c.id == course_id)
+        .with_for_update(key_share=True),
+        take_seats=sa.update(_courses)
+        .where(
+            _courses.c.id == course_id,
+            sa.or_(
+                _courses.c.capacity.is_(None),
+                _courses.c.seats_taken + count <= _courses.c.capacity,
+            ),
+        )
+        .values(
+            seats_taken=_courses.c.seats_taken + count,
+            updated_at=sa.bindparam("now", type_=UTCDateTime()),
+        )
+        .returning(_courses.c.seats_taken, _courses.c.capacity),
+        last_position=sa.select(sa.func.max(Enrolment.waitlist_position)).where(
+            Enrolment.course_id == course_id
+        ),
+    )
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Enrolment).on_conflict_do_nothing().returning(Enrolment)
+
+
 def lock_course(course: Course) -> None:
     """Lock the course row until the transaction ends and refresh its seat figures.
 
@@ -280,11 +335,7 @@ def lock_course(course: Course) -> None:
     key takes a key-share lock) is not blocked; SQLite compiles no lock clause, and
     its writers are serialised by ``BEGIN IMMEDIATE`` instead.
     """
-    row = db.session.execute(
-        sa.select(_courses.c.capacity, _courses.c.seats_taken)
-        .where(_courses.c.id == course.id)
-        .with_for_update(key_share=True)
-    ).one_or_none()
+    row = db.session.execute(_statements().lock, {"course_id": course.id}).one_or_none()
     if row is None:
         raise NotFound()
     set_committed_value(course, "capacity", row.capacity)
@@ -295,16 +346,7 @@ def _take_seats(course: Course, count: int = 1) -> bool:
     """Take ``count`` seats in one conditional UPDATE; False (and nothing changed) if
     fewer are free."""
     row = db.session.execute(
-        sa.update(_courses)
-        .where(
-            _courses.c.id == course.id,
-            sa.or_(
-                _courses.c.capacity.is_(None),
-                _courses.c.seats_taken + count <= _courses.c.capacity,
-            ),
-        )
-        .values(seats_taken=_courses.c.seats_taken + count)
-        .returning(_courses.c.seats_taken, _courses.c.capacity)
+        _statements().take_seats, {"course_id": course.id, "count": count, "now": utcnow()}
     ).one_or_none()
     if row is None:
         return False
@@ -325,9 +367,7 @@ def _release_seat(course: Course) -> None:
 
 
 def _next_position(course: Course) -> int:
-    last = db.session.scalar(
-        sa.select(sa.func.max(Enrolment.waitlist_position)).where(Enrolment.course_id == course.id)
-    )
+    last = db.session.scalar(_statements().last_position, {"course_id": course.id})
     return int(last or 0) + 1
 
 
@@ -364,9 +404,7 @@ def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
     the same learner to commit or roll back before deciding.
     """
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Enrolment).values(**values).on_conflict_do_nothing().returning(Enrolment)
-    return db.session.scalars(statement).one_or_none()
+    return db.session.scalars(_insert_statement(dialect), values).one_or_none()
 
 
 def fill_free_seats(

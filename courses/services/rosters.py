@@ -8,6 +8,7 @@ their stored position among those still waiting, computed in SQL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,20 +39,22 @@ from courses.services.permissions import require_course_manager
 from courses.settings import to_local
 
 
-def _rank_expression(enrolment: type[Enrolment] | Any = Enrolment) -> sa.ColumnElement[Any]:
+@functools.cache
+def _rank_expression() -> sa.ColumnElement[Any]:
     """The waitlist place of each (waitlisted) enrolment row: a correlated count on the
-    unique (course_id, waitlist_position) index; NULL for anyone not waiting."""
+    unique (course_id, waitlist_position) index; NULL for anyone not waiting. Built once:
+    constructing the aliased subquery costs more than running it."""
     ahead = aliased(Enrolment)
     count = (
         sa.select(sa.func.count())
         .where(
-            ahead.course_id == enrolment.course_id,
+            ahead.course_id == Enrolment.course_id,
             ahead.status == EnrolmentStatus.WAITLISTED,
-            ahead.waitlist_position <= enrolment.waitlist_position,
+            ahead.waitlist_position <= Enrolment.waitlist_position,
         )
         .scalar_subquery()
     )
-    return sa.case((enrolment.status == EnrolmentStatus.WAITLISTED, count), else_=None)
+    return sa.case((Enrolment.status == EnrolmentStatus.WAITLISTED, count), else_=None)
 
 
 @dataclass(frozen=True)
@@ -74,23 +77,27 @@ class EnrolmentView:
         return self.waitlist_rank
 
 
+@functools.cache
+def _view_statement() -> sa.Select[Any]:
+    return sa.select(
+        Enrolment.id,
+        Enrolment.course_id,
+        Enrolment.user_id,
+        Enrolment.status,
+        _rank_expression(),
+        Enrolment.credited_hours,
+        Enrolment.created_at,
+        Enrolment.cancelled_at,
+        Enrolment.completed_at,
+    ).where(Enrolment.id == sa.bindparam("enrolment_id"))
+
+
 def view(enrolment: Enrolment) -> EnrolmentView:
     """One enrolment with its place on the waitlist, status and place read together so
     that they agree even while another transaction promotes the learner. Call it before
     committing to answer with what this transaction did."""
-    enrolment_id = sa.inspect(enrolment).identity[0]
     row = db.session.execute(
-        sa.select(
-            Enrolment.id,
-            Enrolment.course_id,
-            Enrolment.user_id,
-            Enrolment.status,
-            _rank_expression(),
-            Enrolment.credited_hours,
-            Enrolment.created_at,
-            Enrolment.cancelled_at,
-            Enrolment.completed_at,
-        ).where(Enrolment.id == enrolment_id)
+        _view_statement(), {"enrolment_id": sa.inspect(enrolment).identity[0]}
     ).one()
     return EnrolmentView(*row)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from courses.db import db, utcnow
+from courses.db import UTCDateTime, db, utcnow
 from courses.models import ApiToken, User
 
 TOKEN_PREFIX = "acd_"
@@ -37,17 +39,31 @@ def issue(
     return secret, token
 
 
+@functools.cache
+def _token_statement() -> sa.Select[Any]:
+    return (
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == sa.bindparam("digest"))
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+    )
+
+
+@functools.cache
+def _touch_statement() -> sa.Update:
+    return (
+        sa.update(ApiToken.__table__)
+        .where(ApiToken.__table__.c.id == sa.bindparam("token_id"))
+        .values(last_used_at=sa.bindparam("now", type_=UTCDateTime()))
+    )
+
+
 def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
     """The active user and token for a presented secret, or None: one statement that
     loads the token, its user, the user's organisation and roles."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = (
-        db.session.execute(
-            sa.select(ApiToken)
-            .where(ApiToken.token_hash == _digest(secret))
-            .options(joinedload(ApiToken.user).joinedload(User.role_rows))
-        )
+        db.session.execute(_token_statement(), {"digest": _digest(secret)})
         .unique()
         .scalar_one_or_none()
     )
@@ -69,12 +85,7 @@ def needs_touch(token: ApiToken) -> bool:
 
 def touch(token_id: int) -> None:
     """Record that the token was used now (bookkeeping, in the caller's transaction)."""
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.id == token_id)
-        .values(last_used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_touch_statement(), {"token_id": token_id, "now": utcnow()})
 
 
 def revoke(token: ApiToken) -> None:
