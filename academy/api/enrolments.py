@@ -112,11 +112,13 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
     """Enrol yourself (or, as the course's trainer or an admin, ``user_id``): ``enrolled``,
     ``waitlisted`` with a place when the course is full, or ``pending`` approval."""
     actor = current_api_user()
-    course = enrolment_service.get_course(course_id)
     learner = None
     if data["user_id"] is not None:
-        learner = enrolment_service.learner_by_id(actor, course, data["user_id"])
-    reply = rosters.view(enrolment_service.enrol(actor, course, learner))
+        learner = enrolment_service.learner_by_id(
+            actor, enrolment_service.get_course(course_id), data["user_id"]
+        )
+    placed = enrolment_service.enrol_in_course(actor, course_id, learner)
+    reply = rosters.placed_view(placed)
     db.session.commit()
     return reply
 

@@ -28,7 +28,7 @@ from academy.forms import show_errors
 from academy.manage.forms import ButtonForm
 from courses.db import db
 from courses.errors import DomainError
-from courses.models import Course, Enrolment, EnrolmentStatus
+from courses.models import Course, EnrolmentStatus
 from courses.services import courses as course_service
 from courses.services import enrolments as enrolment_service
 from courses.services import rosters
@@ -49,12 +49,13 @@ def _back_to(default: str) -> str:
     return default
 
 
-def _placed_message(enrolment: Enrolment) -> str:
+def _placed_message(placed: enrolment_service.Placed) -> str:
+    enrolment = placed.enrolment
     if enrolment.status == EnrolmentStatus.ENROLLED:
         return _("You are enrolled. See you in class!")
     if enrolment.status == EnrolmentStatus.PENDING:
         return _("Your enrolment has been sent; the trainer will confirm it.")
-    rank = rosters.view(enrolment).waitlist_rank
+    rank = placed.waitlist_rank
     return _(
         "The course is full: you are number %(rank)d on the waitlist. "
         "You will get the seat automatically when one is freed.",
@@ -68,18 +69,18 @@ def _placed_message(enrolment: Enrolment) -> str:
 @bp.post("/courses/<int:course_id>/enrol")
 @login_required
 def enrol(course_id: int) -> Response:
-    course = enrolment_service.get_course(course_id)
-    page = url_for("catalogue.course_detail", course_id=course.id)
+    page = url_for("catalogue.course_detail", course_id=course_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        enrolment = enrolment_service.enrol(current_user, course)
+        placed = enrolment_service.enrol_in_course(current_user, course_id)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "info" if error.code == "already_enrolled" else "error")
         return redirect(page)
+    message = _placed_message(placed)
     db.session.commit()
-    flash(_placed_message(enrolment), "success")
+    flash(message, "success")
     return redirect(page)
 
 

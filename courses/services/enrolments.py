@@ -61,7 +61,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from courses.db import UTCDateTime, db, utcnow
@@ -191,7 +191,9 @@ class _Facts:
 
 
 @functools.cache
-def _facts_statement() -> sa.Select[Any]:
+def _facts_columns() -> tuple[Any, ...]:
+    """The three facts as scalar subqueries on bind parameters ``user_id`` and
+    ``course_id``, built once."""
     user_id, course_id = sa.bindparam("user_id"), sa.bindparam("course_id")
     active = (
         sa.select(Enrolment.id)
@@ -219,7 +221,21 @@ def _facts_statement() -> sa.Select[Any]:
         .where(course_prerequisites.c.course_id == course_id, ~completed)
         .scalar_subquery()
     )
-    return sa.select(active, sa.type_coerce(last_end, UTCDateTime()), unmet)
+    return active, sa.type_coerce(last_end, UTCDateTime()), unmet
+
+
+@functools.cache
+def _facts_statement() -> sa.Select[Any]:
+    return sa.select(*_facts_columns())
+
+
+@functools.cache
+def _course_and_facts_statement() -> sa.Select[Any]:
+    return (
+        sa.select(Course, *_facts_columns())
+        .where(Course.id == sa.bindparam("course_id"))
+        .options(lazyload(Course.trainers))
+    )
 
 
 def _facts(user: User, course: Course) -> _Facts:
@@ -316,16 +332,17 @@ def _statements() -> _Statements:
             updated_at=sa.bindparam("now", type_=UTCDateTime()),
         )
         .returning(_courses.c.seats_taken, _courses.c.capacity),
-        last_position=sa.select(sa.func.max(Enrolment.waitlist_position)).where(
-            Enrolment.course_id == course_id
-        ),
+        last_position=sa.select(
+            sa.func.max(Enrolment.waitlist_position), sa.func.count(Enrolment.waitlist_position)
+        ).where(Enrolment.course_id == course_id),
     )
 
 
 @functools.cache
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Enrolment).on_conflict_do_nothing().returning(Enrolment)
+    table = Enrolment.__table__
+    return insert(table).on_conflict_do_nothing().returning(*table.c)
 
 
 def lock_course(course: Course) -> None:
@@ -366,12 +383,14 @@ def _release_seat(course: Course) -> None:
         set_committed_value(course, "seats_taken", row.seats_taken)
 
 
-def _next_position(course: Course) -> int:
-    last = db.session.scalar(_statements().last_position, {"course_id": course.id})
-    return int(last or 0) + 1
+def _next_place(course: Course) -> tuple[int, int]:
+    """The next stored position on the course's waitlist, and the place (1 = next) it
+    gives: one more than the last position, one more than the number waiting."""
+    last, waiting = db.session.execute(_statements().last_position, {"course_id": course.id}).one()
+    return int(last or 0) + 1, int(waiting or 0) + 1
 
 
-def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None]:
+def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None, int | None]:
     """Take a seat for an enrolment, or give it the next place on the waitlist.
 
     A course that looks free is tried first without the lock (the conditional UPDATE
@@ -381,16 +400,17 @@ def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None]:
     """
     looks_full = course.capacity is not None and course.seats_taken >= course.capacity
     if not looks_full and _take_seats(course):
-        return EnrolmentStatus.ENROLLED, None
+        return EnrolmentStatus.ENROLLED, None, None
     lock_course(course)
     if (course.capacity is None or course.seats_taken < course.capacity) and _take_seats(course):
-        return EnrolmentStatus.ENROLLED, None
-    return EnrolmentStatus.WAITLISTED, _next_position(course)
+        return EnrolmentStatus.ENROLLED, None, None
+    position, place = _next_place(course)
+    return EnrolmentStatus.WAITLISTED, position, place
 
 
 def _place(course: Course, enrolment: Enrolment) -> None:
     """Give an existing (pending) enrolment a seat or a place on the waitlist."""
-    status, position = _seat_or_place(course)
+    status, position, _place_shown = _seat_or_place(course)
     enrolment.status = status
     enrolment.waitlist_position = position
     db.session.flush()
@@ -404,7 +424,14 @@ def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
     the same learner to commit or roll back before deciding.
     """
     dialect = db.session.get_bind().dialect.name
-    return db.session.scalars(_insert_statement(dialect), values).one_or_none()
+    row = db.session.execute(_insert_statement(dialect), values).one_or_none()
+    if row is None:
+        return None
+    # The row as inserted, attached to the session as if loaded by a query.
+    enrolment = Enrolment(**row._mapping)
+    make_transient_to_detached(enrolment)
+    db.session.add(enrolment)
+    return enrolment
 
 
 def fill_free_seats(
@@ -472,6 +499,14 @@ def _reload(enrolment: Enrolment) -> None:
 # ---- what learners, trainers and admins do -----------------------------------------------
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A new enrolment and the waitlist place it was given (None unless waitlisted)."""
+
+    enrolment: Enrolment
+    waitlist_rank: int | None
+
+
 def enrol(
     actor: User, course: Course, user: User | None = None, *, now: datetime | None = None
 ) -> Enrolment:
@@ -481,8 +516,34 @@ def enrol(
     (the course needs approval, for self-enrolment). A second request for the same
     learner, even one racing the first, raises ``already_enrolled`` and changes nothing.
     """
-    now = now or utcnow()
+    return _enrol(actor, course, user if user is not None else actor, now=now).enrolment
+
+
+def enrol_in_course(
+    actor: User, course_id: int, user: User | None = None, *, now: datetime | None = None
+) -> Placed:
+    """``enrol`` by course id, also answering the waitlist place given, so that the
+    pages and the API tell the learner at once. The course and what the rules read
+    about the learner come in one statement."""
     learner = user if user is not None else actor
+    row = db.session.execute(
+        _course_and_facts_statement(), {"course_id": course_id, "user_id": learner.id}
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    facts = _Facts(row[1], row[2], int(row[3] or 0))
+    return _enrol(actor, row[0], learner, now=now, facts=facts)
+
+
+def _enrol(
+    actor: User,
+    course: Course,
+    learner: User,
+    *,
+    now: datetime | None = None,
+    facts: _Facts | None = None,
+) -> Placed:
+    now = now or utcnow()
     on_behalf = learner.id != actor.id
     if on_behalf:
         require_course_manager(actor, course)
@@ -490,7 +551,7 @@ def enrol(
             raise _invalid_user()
     elif course.status == PublicationStatus.DRAFT and not can_manage_course(actor, course):
         raise NotFound()  # drafts are invisible to learners
-    facts = _facts(learner, course)
+    facts = facts or _facts(learner, course)
     if facts.active_id is not None:
         raise _already_enrolled(db.session.get(Enrolment, facts.active_id))
     refusal = enrolment_refusal(learner, course, on_behalf=on_behalf, now=now, facts=facts)
@@ -506,8 +567,9 @@ def enrol(
         "status": EnrolmentStatus.PENDING,
         "waitlist_position": None,
     }
+    place = None
     if on_behalf or not course.approval_required:
-        values["status"], values["waitlist_position"] = _seat_or_place(course)
+        values["status"], values["waitlist_position"], place = _seat_or_place(course)
     enrolment = _insert_unless_enrolled(values)
     if enrolment is None:
         # A concurrent request for the same learner got there first. Seats taken above
@@ -524,7 +586,7 @@ def enrol(
             status=str(enrolment.status),
         )
         _notify(enrolment, "added", course, now=now, status=str(enrolment.status))
-    return enrolment
+    return Placed(enrolment, place)
 
 
 def cancel(

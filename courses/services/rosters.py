@@ -31,6 +31,7 @@ from courses.models import (
 )
 from courses.services.enrolments import (
     CANCELLABLE_STATUSES,
+    Placed,
     active_enrolment,
     enrolment_refusal,
 )
@@ -75,6 +76,22 @@ class EnrolmentView:
     @property
     def waitlist_position(self) -> int | None:
         return self.waitlist_rank
+
+
+def placed_view(placed: Placed) -> EnrolmentView:
+    """The reply for a new enrolment, from what the enrolment returned: no statement."""
+    enrolment = placed.enrolment
+    return EnrolmentView(
+        enrolment.id,
+        enrolment.course_id,
+        enrolment.user_id,
+        enrolment.status,
+        placed.waitlist_rank,
+        float(enrolment.credited_hours or 0),
+        enrolment.created_at,
+        enrolment.cancelled_at,
+        enrolment.completed_at,
+    )
 
 
 @functools.cache

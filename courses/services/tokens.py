@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from courses.db import UTCDateTime, db, utcnow
 from courses.models import ApiToken, User
@@ -44,7 +44,11 @@ def _token_statement() -> sa.Select[Any]:
     return (
         sa.select(ApiToken)
         .where(ApiToken.token_hash == sa.bindparam("digest"))
-        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        .options(
+            joinedload(ApiToken.user).options(
+                joinedload(User.role_rows), lazyload(User.organisation)
+            )
+        )
     )
 
 
