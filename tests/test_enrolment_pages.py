@@ -330,3 +330,19 @@ def test_cancel_deadline_shown_and_enforced_on_the_page(app_ctx, client, login_a
     client.post(f"/enrolments/{seat.id}/cancel")
     assert flashed[-1][0] == "error"
     assert _status(learner, course) == EnrolmentStatus.ENROLLED
+
+
+def test_cancel_returns_only_to_pages_of_this_site(app_ctx, client, login_as):
+    course = make_course(sessions=1)
+    learner = make_user()
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        seat = make_enrolment(course, learner)
+        login_as(learner)
+        response = client.post(f"/enrolments/{seat.id}/cancel", data={"next": target})
+        assert response.headers["Location"].endswith("/me/courses"), target
+        client.post("/logout")
+        db.session.rollback()
+    seat = make_enrolment(course, learner)
+    login_as(learner)
+    response = client.post(f"/enrolments/{seat.id}/cancel", data={"next": f"/courses/{course.id}"})
+    assert response.headers["Location"].endswith(f"/courses/{course.id}")

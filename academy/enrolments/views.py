@@ -44,7 +44,8 @@ ROSTER_WIDTHS = (6, 12, 14, 26, 24, 12, 10, 18, 12)
 def _back_to(default: str) -> str:
     """The page to return to: a same-site ``next`` field, else ``default``."""
     target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
+    # Only a path on this site: "//host" and "/\\host" would leave it.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
 
