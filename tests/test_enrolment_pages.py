@@ -346,3 +346,22 @@ def test_cancel_returns_only_to_pages_of_this_site(app_ctx, client, login_as):
     login_as(learner)
     response = client.post(f"/enrolments/{seat.id}/cancel", data={"next": f"/courses/{course.id}"})
     assert response.headers["Location"].endswith(f"/courses/{course.id}")
+
+
+def test_a_request_awaiting_approval_can_be_withdrawn_from_the_course_page(
+    app_ctx, client, login_as, flashed
+):
+    course = make_course(sessions=1, approval_required=True)
+    learner = make_user()
+    login_as(learner)
+    assert "申请报名" in _html(client.get(f"/courses/{course.id}"))
+    client.post(f"/courses/{course.id}/enrol")
+    assert _status(learner, course) == EnrolmentStatus.PENDING
+    html = _html(client.get(f"/courses/{course.id}"))
+    assert "待审核" in html and "撤回申请" in html
+    enrolment_id = db.session.scalar(sa.select(Enrolment.id))
+    response = client.post(
+        f"/enrolments/{enrolment_id}/cancel", data={"next": f"/courses/{course.id}"}
+    )
+    assert response.headers["Location"].endswith(f"/courses/{course.id}")
+    assert _status(learner, course) == EnrolmentStatus.CANCELLED
