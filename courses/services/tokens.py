@@ -45,8 +45,8 @@ def _token_statement() -> sa.Select[Any]:
         sa.select(ApiToken)
         .where(ApiToken.token_hash == sa.bindparam("digest"))
         .options(
-            joinedload(ApiToken.user).options(
-                joinedload(User.role_rows), lazyload(User.organisation)
+            joinedload(ApiToken.user, innerjoin=True).options(
+                lazyload(User.role_rows), lazyload(User.organisation)
             )
         )
     )
@@ -62,15 +62,13 @@ def _touch_statement() -> sa.Update:
 
 
 def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
-    """The active user and token for a presented secret, or None: one statement that
-    loads the token, its user, the user's organisation and roles."""
+    """The active user and token for a presented secret, or None, in one statement
+    (token joined to its user). The user's roles and organisation load when first
+    needed: a learner's own requests (enrol, check in) never need them, and loading
+    them with every request cost more than the rest of the lookup."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = (
-        db.session.execute(_token_statement(), {"digest": _digest(secret)})
-        .unique()
-        .scalar_one_or_none()
-    )
+    token = db.session.execute(_token_statement(), {"digest": _digest(secret)}).scalar_one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
