@@ -365,3 +365,4 @@ def test_a_request_awaiting_approval_can_be_withdrawn_from_the_course_page(
     )
     assert response.headers["Location"].endswith(f"/courses/{course.id}")
     assert _status(learner, course) == EnrolmentStatus.CANCELLED
+    assert flashed[-1] == ("success", "已撤回报名申请。")

@@ -102,6 +102,8 @@ def cancel(enrolment_id: int) -> Response:
     db.session.commit()
     if was == EnrolmentStatus.WAITLISTED:
         flash(_("You have left the waitlist."), "success")
+    elif was == EnrolmentStatus.PENDING:
+        flash(_("Your request has been withdrawn."), "success")
     else:
         flash(_("Your enrolment has been cancelled."), "success")
     return redirect(back)

@@ -465,6 +465,39 @@ def fill_free_seats(
     return heads
 
 
+#: The notice each staff action sends the learner (``enrolment_<kind>``).
+_NOTICE_OF_ACTION = {
+    "add": "added",
+    "remove": "removed",
+    "approve": "approved",
+    "reject": "rejected",
+    "promote": "promoted",
+}
+
+
+def _staff_action(
+    actor: User,
+    action: str,
+    enrolment: Enrolment,
+    course: Course,
+    now: datetime | None,
+    notice: dict[str, object],
+    **audit_data: object,
+) -> None:
+    """What every change by a trainer or admin leaves behind: an audit entry
+    (``enrolment.<action>``) and the learner's notice with its outbox event."""
+    audit.record(
+        actor,
+        f"enrolment.{action}",
+        "enrolment",
+        enrolment.id,
+        course_id=course.id,
+        user_id=enrolment.user_id,
+        **audit_data,
+    )
+    _notify(enrolment, _NOTICE_OF_ACTION[action], course, now=now, **notice)
+
+
 def _notify(
     enrolment: Enrolment, kind: str, course: Course, *, now: datetime | None = None, **data: object
 ) -> None:
@@ -576,16 +609,8 @@ def _enrol(
         # go back when the caller rolls back, as it does on every DomainError.
         raise _already_enrolled(active_enrolment(learner, course))
     if on_behalf:
-        audit.record(
-            actor,
-            "enrolment.add",
-            "enrolment",
-            enrolment.id,
-            course_id=course.id,
-            user_id=learner.id,
-            status=str(enrolment.status),
-        )
-        _notify(enrolment, "added", course, now=now, status=str(enrolment.status))
+        status = str(enrolment.status)
+        _staff_action(actor, "add", enrolment, course, now, {"status": status}, status=status)
     return Placed(enrolment, place)
 
 
@@ -631,17 +656,16 @@ def cancel(
         fill_free_seats(actor, course, now=now)
     if not own:
         reason = (reason or "").strip()[:200]
-        audit.record(
+        _staff_action(
             actor,
-            "enrolment.remove",
-            "enrolment",
-            enrolment.id,
-            course_id=course.id,
-            user_id=enrolment.user_id,
+            "remove",
+            enrolment,
+            course,
+            now,
+            {"reason": reason},
             status_before=str(before),
             reason=reason,
         )
-        _notify(enrolment, "removed", course, now=now, reason=reason)
     return enrolment
 
 
@@ -663,16 +687,8 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     course = _pending_for_decision(actor, enrolment)
     _place(course, enrolment)
     enrolment.decided_by_id = actor.id
-    audit.record(
-        actor,
-        "enrolment.approve",
-        "enrolment",
-        enrolment.id,
-        course_id=course.id,
-        user_id=enrolment.user_id,
-        status=str(enrolment.status),
-    )
-    _notify(enrolment, "approved", course, now=now, status=str(enrolment.status))
+    status = str(enrolment.status)
+    _staff_action(actor, "approve", enrolment, course, now, {"status": status}, status=status)
     return enrolment
 
 
@@ -684,16 +700,7 @@ def reject(
     enrolment.status = EnrolmentStatus.REJECTED
     enrolment.decided_by_id = actor.id
     db.session.flush()
-    audit.record(
-        actor,
-        "enrolment.reject",
-        "enrolment",
-        enrolment.id,
-        course_id=course.id,
-        user_id=enrolment.user_id,
-        reason=reason,
-    )
-    _notify(enrolment, "rejected", course, now=now, reason=reason)
+    _staff_action(actor, "reject", enrolment, course, now, {"reason": reason}, reason=reason)
     return enrolment
 
 
@@ -721,16 +728,15 @@ def promote(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     enrolment.status = EnrolmentStatus.ENROLLED
     enrolment.waitlist_position = None
     db.session.flush()
-    audit.record(
+    _staff_action(
         actor,
-        "enrolment.promote",
-        "enrolment",
-        enrolment.id,
-        course_id=course.id,
-        user_id=enrolment.user_id,
+        "promote",
+        enrolment,
+        course,
+        now,
+        {},
         waitlist_position=position,
         capacity_before=capacity_before,
         capacity_after=course.capacity,
     )
-    _notify(enrolment, "promoted", course, now=now)
     return enrolment
