@@ -1,6 +1,11 @@
 """All tables of the academy, one module per aggregate."""
 
-from courses.models.attendance import AttendanceRecord
+from courses.models.attendance import (
+    AttendanceHeartbeat,
+    AttendanceImport,
+    AttendanceRecord,
+    VideoProgress,
+)
 from courses.models.audit import AuditLogEntry
 from courses.models.certificates import Certificate
 from courses.models.courses import Course, course_prerequisites, course_trainers
@@ -14,6 +19,7 @@ from courses.models.enums import (
     CourseLevel,
     CourseMode,
     EnrolmentStatus,
+    ImportStatus,
     JobStatus,
     OrganisationKind,
     OutboxStatus,
@@ -37,6 +43,8 @@ from courses.models.users import User, UserRole
 __all__ = [
     "ACTIVE_ENROLMENT_STATUSES",
     "ApiToken",
+    "AttendanceHeartbeat",
+    "AttendanceImport",
     "AttendanceMethod",
     "AttendanceRecord",
     "AttendanceStatus",
@@ -54,6 +62,7 @@ __all__ = [
     "ExportJob",
     "ExternalHoursRecord",
     "FeedbackResponse",
+    "ImportStatus",
     "JobStatus",
     "Notice",
     "Organisation",
@@ -68,6 +77,7 @@ __all__ = [
     "SessionMode",
     "User",
     "UserRole",
+    "VideoProgress",
     "course_prerequisites",
     "course_trainers",
 ]

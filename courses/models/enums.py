@@ -93,6 +93,11 @@ class AttendanceMethod(StrEnum):
     MANUAL = "manual"
 
 
+class ImportStatus(StrEnum):
+    PREVIEW = "preview"
+    APPLIED = "applied"
+
+
 class CertificateKind(StrEnum):
     COURSE = "course"
     PROGRAMME = "programme"

@@ -21,6 +21,12 @@ class CourseSession(TimestampMixin, db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("class_hours > 0", name="class_hours_positive"),
         sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint("late_after_minutes >= 0", name="late_after_minutes_not_negative"),
+        sa.CheckConstraint(
+            "checkin_closes_at IS NULL OR checkin_opens_at IS NULL "
+            "OR checkin_closes_at > checkin_opens_at",
+            name="checkin_window_order",
+        ),
         sa.Index("ix_course_sessions_course_id_starts_at", "course_id", "starts_at"),
     )
 
@@ -48,6 +54,10 @@ class CourseSession(TimestampMixin, db.Model):
     checkin_code: Mapped[str | None] = mapped_column(sa.String(6), nullable=True)
     checkin_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checkin_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Minutes after the start (and before the end) that still count as on time.
+    late_after_minutes: Mapped[int] = mapped_column(
+        sa.SmallInteger, nullable=False, default=10, server_default="10"
+    )
 
     course: Mapped[Course] = relationship(back_populates="sessions")
 

@@ -1,0 +1,860 @@
+"""Attendance (考勤): one record per learner and session whichever way they came, the
+minutes and credited hours it is worth, and the completion of the enrolment it feeds.
+
+Ways of attending, each measured on the record
+----------------------------------------------
+
+* **On site** (``checked_in_at`` / ``checked_out_at``, by rotating QR or fallback code,
+  ``courses.services.checkin``): minutes from check-in to check-out (or the end) within
+  the session's time. Arriving within the session's grace (``late_after_minutes``,
+  default 10) counts as arriving at the start, and leaving within the grace before the
+  end counts as staying to the end. Later than the grace is *late*; leaving earlier than
+  the grace before the end is *partial*.
+* **Online live** (``online_minutes``, from heartbeats, ``record_heartbeat``): one
+  minute for every minute of the session's time in which the page reported presence.
+* **Imported meeting report** (``imported_minutes``, ``set_imported_minutes``).
+* **Recorded video** (``video_complete``, ``record_video_progress``): at least 90 % of
+  the video actually watched earns the whole session.
+
+A hybrid session has one record per learner: the way that measured the most minutes
+counts (they are not added up, since a learner is in one place at a time). Online
+minutes and imported minutes that reach the session's length less the grace count as
+the whole session, like an on-time on-site learner.
+
+A trainer's roll-call or correction (``mark``) sets the status and minutes by hand
+(``manual``): automatic ways keep measuring but no longer change them.
+
+Credit and its rounding
+-----------------------
+
+Credited hours = attended minutes ÷ minutes per class hour (``MINUTES_PER_CLASS_HOUR``,
+default 45), capped at the session's class hours, rounded half up to two decimals per
+record. An enrolment's credited hours are the sum over the course's sessions.
+
+Completion
+----------
+
+``evaluate_completion`` is the one place that decides it, called after every change of
+attendance (and of feedback) and for every enrolment of a course once its last session
+has ended (``settle_finished_courses``): an enrolment completes when its credited hours
+reach the course's threshold (``completion_threshold`` × the course's class hours) and
+the feedback survey is in when the course requires it. A completion writes the outbox
+event ``enrolment.completed`` (the certificate worker's input) and a notice. If a
+trainer's correction takes the hours below the threshold again before a certificate
+exists, the completion is withdrawn (``enrolment.completion_withdrawn``); once a
+certificate exists it stands (revoking a certificate is an admin's act). After the last
+session an enrolment short of the threshold is *incomplete*; a later correction can
+still complete it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from courses.db import db, utcnow
+from courses.errors import NotFound, PermissionDenied, ValidationFailed
+from courses.models import (
+    AttendanceHeartbeat,
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    Certificate,
+    CertificateStatus,
+    Course,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    FeedbackResponse,
+    Notice,
+    OutboxEvent,
+    SessionMode,
+    User,
+    VideoProgress,
+)
+from courses.services import audit, permissions
+from courses.settings import minutes_per_class_hour
+
+#: Enrolments whose learners attend sessions and earn credit.
+ATTENDING_STATUSES = (
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.INCOMPLETE,
+)
+COMPLETED_TOPIC = "enrolment.completed"
+WITHDRAWN_TOPIC = "enrolment.completion_withdrawn"
+#: Share of a recorded session's video that must be watched for credit.
+VIDEO_SHARE_REQUIRED = 0.9
+#: A heartbeat this soon after the previous one also credits the minutes in between
+#: (a page that reports every minute may land its reports in minutes 5 and 7).
+HEARTBEAT_GAP = timedelta(seconds=150)
+#: Fastest playback the player offers: watched time cannot grow faster than this.
+MAX_PLAYBACK_RATE = 2.0
+VIDEO_REPORT_SLACK_SECONDS = 60
+MANUAL_STATUSES = tuple(AttendanceStatus)
+
+_STATUS_RANK = {
+    AttendanceStatus.PRESENT: 3,
+    AttendanceStatus.LATE: 2,
+    AttendanceStatus.PARTIAL: 1,
+    AttendanceStatus.EXCUSED: 0,
+    AttendanceStatus.ABSENT: 0,
+}
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def get_session(session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
+    if session is None:
+        raise NotFound(_l("No such session."))
+    return session
+
+
+def session_minutes(session: CourseSession) -> int:
+    return max(0, int((session.ends_at - session.starts_at).total_seconds() // 60))
+
+
+def credited_hours(minutes: int, class_hours: float) -> float:
+    """Minutes ÷ minutes per class hour, capped at ``class_hours``, rounded half up to
+    two decimals."""
+    earned = Decimal(minutes) / Decimal(minutes_per_class_hour())
+    capped = min(earned, Decimal(str(class_hours)))
+    return float(capped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def attending_enrolment(session: CourseSession, user_id: int) -> Enrolment | None:
+    """The learner's enrolment in the session's course that lets them attend, if any."""
+    return db.session.scalars(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == session.course_id,
+            Enrolment.user_id == user_id,
+            Enrolment.status.in_(ATTENDING_STATUSES),
+        )
+    ).first()
+
+
+def require_attendee(session: CourseSession, user: User) -> Enrolment:
+    """The learner's enrolment, locked until the transaction ends so that changes to
+    one learner's attendance and completion happen one at a time; refused with
+    ``not_enrolled`` when the learner is not enrolled in the course."""
+    enrolment = db.session.scalars(
+        sa.select(Enrolment)
+        .where(
+            Enrolment.course_id == session.course_id,
+            Enrolment.user_id == user.id,
+            Enrolment.status.in_(ATTENDING_STATUSES),
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if enrolment is None:
+        raise PermissionDenied(
+            _l("You are not enrolled in this course, so attendance cannot be recorded."),
+            code="not_enrolled",
+        )
+    return enrolment
+
+
+def require_session_manager(actor: User | None, session: CourseSession) -> Course:
+    course = session.course
+    permissions.require_course_manager(actor, course)
+    return course
+
+
+# ---- the record -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    table = AttendanceRecord.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=["session_id", "user_id"])
+
+
+def record_for(
+    session: CourseSession, user_id: int, enrolment: Enrolment | None
+) -> AttendanceRecord:
+    """The learner's record for the session, created (absent, nothing measured) if
+    missing, and locked until the transaction ends."""
+    now = utcnow()
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(
+        _insert_statement(dialect),
+        {
+            "session_id": session.id,
+            "user_id": user_id,
+            "enrolment_id": enrolment.id if enrolment is not None else None,
+            "status": AttendanceStatus.ABSENT.value,
+            "method": AttendanceMethod.MANUAL.value,
+            "minutes": 0,
+            "credited_hours": 0,
+            "online_minutes": 0,
+            "imported_minutes": 0,
+            "video_complete": False,
+            "manual": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    record = db.session.scalars(
+        sa.select(AttendanceRecord)
+        .where(AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if enrolment is not None and record.enrolment_id != enrolment.id:
+        record.enrolment_id = enrolment.id
+    return record
+
+
+@dataclass(frozen=True)
+class Measured:
+    minutes: int
+    status: AttendanceStatus
+    method: AttendanceMethod
+
+
+def _onsite(record: AttendanceRecord, session: CourseSession) -> Measured | None:
+    if record.checked_in_at is None:
+        return None
+    grace = timedelta(minutes=session.late_after_minutes)
+    arrived = record.checked_in_at
+    late = arrived > session.starts_at + grace
+    start = arrived if late else session.starts_at
+    left = record.checked_out_at
+    early = left is not None and left < session.ends_at - grace
+    end = left if early and left is not None else session.ends_at
+    start = min(max(start, session.starts_at), session.ends_at)
+    end = min(max(end, session.starts_at), session.ends_at)
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    if early:
+        status = AttendanceStatus.PARTIAL
+    elif late:
+        status = AttendanceStatus.LATE
+    else:
+        status = AttendanceStatus.PRESENT
+    method = (
+        record.method
+        if record.method in (AttendanceMethod.QR, AttendanceMethod.CODE)
+        else AttendanceMethod.QR
+    )
+    return Measured(minutes, status, method)
+
+
+def _remote(
+    minutes: int, session: CourseSession, method: AttendanceMethod, first_seen: datetime | None
+) -> Measured | None:
+    if minutes <= 0:
+        return None
+    full = session_minutes(session)
+    grace = session.late_after_minutes
+    if minutes >= full - grace:
+        return Measured(full, AttendanceStatus.PRESENT, method)
+    late = first_seen is not None and first_seen > session.starts_at + timedelta(minutes=grace)
+    status = AttendanceStatus.LATE if late else AttendanceStatus.PARTIAL
+    return Measured(min(minutes, full), status, method)
+
+
+def measure(record: AttendanceRecord, session: CourseSession) -> Measured:
+    """What the record's automatic ways of attending add up to (see the module doc)."""
+    candidates = [
+        _onsite(record, session),
+        _remote(
+            record.online_minutes,
+            session,
+            AttendanceMethod.ONLINE_JOIN,
+            record.first_seen_online_at,
+        ),
+        _remote(record.imported_minutes, session, AttendanceMethod.IMPORT, None),
+    ]
+    if record.video_complete:
+        candidates.append(
+            Measured(session_minutes(session), AttendanceStatus.PRESENT, AttendanceMethod.VIDEO)
+        )
+    found = [c for c in candidates if c is not None]
+    if not found:
+        return Measured(0, AttendanceStatus.ABSENT, record.method)
+    return max(found, key=lambda c: (c.minutes, _STATUS_RANK[c.status]))
+
+
+def derive(record: AttendanceRecord, session: CourseSession) -> None:
+    """Bring the record's status, minutes and credit up to date with what was measured
+    (a trainer's manual status and minutes are kept)."""
+    if not record.manual:
+        measured = measure(record, session)
+        record.status = measured.status
+        record.minutes = measured.minutes
+        record.method = measured.method
+    record.credited_hours = credited_hours(record.minutes, session.class_hours)
+
+
+def changed(
+    record: AttendanceRecord, session: CourseSession, enrolment: Enrolment | None, now: datetime
+) -> None:
+    """After a change to what a record measured: derive it, then evaluate completion."""
+    derive(record, session)
+    db.session.flush()
+    if enrolment is not None:
+        evaluate_completion(enrolment, now=now)
+
+
+# ---- roll-call and corrections ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mark:
+    user_id: int
+    status: AttendanceStatus
+    minutes: int | None = None
+
+
+def parse_marks(session: CourseSession, raw: list[dict[str, Any]]) -> list[Mark]:
+    """Roll-call entries checked as a whole: any bad entry refuses them all, with the
+    problems by row (``invalid_marks``)."""
+    problems: dict[str, Any] = {}
+    marks: list[Mark] = []
+    seen: set[int] = set()
+    full = session_minutes(session)
+    for index, entry in enumerate(raw):
+        try:
+            user_id = int(entry.get("user_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            problems[str(index)] = _l("No such learner.")
+            continue
+        try:
+            status = AttendanceStatus(entry.get("status"))
+        except ValueError:
+            problems[str(index)] = _l("Unknown attendance status.")
+            continue
+        minutes = entry.get("minutes")
+        if minutes is not None:
+            try:
+                minutes = int(minutes)
+            except (TypeError, ValueError):
+                minutes = -1
+            if not 0 <= minutes <= full:
+                problems[str(index)] = _l("Minutes must be between 0 and %(full)s.", full=full)
+                continue
+        if user_id in seen:
+            problems[str(index)] = _l("This learner is marked twice.")
+            continue
+        seen.add(user_id)
+        marks.append(Mark(user_id, status, minutes))
+    if problems:
+        raise ValidationFailed(
+            _l("Some of the marks are not valid; nothing was recorded."),
+            code="invalid_marks",
+            fields=problems,
+        )
+    return marks
+
+
+def _manual_minutes(mark: Mark, record: AttendanceRecord, session: CourseSession) -> int:
+    if mark.minutes is not None:
+        return mark.minutes
+    if mark.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
+        return 0
+    if mark.status == AttendanceStatus.PRESENT:
+        return session_minutes(session)
+    measured = measure(record, session).minutes
+    if mark.status == AttendanceStatus.LATE:
+        return measured or session_minutes(session)
+    return measured
+
+
+def mark(
+    actor: User, session: CourseSession, raw: list[dict[str, Any]], now: datetime | None = None
+) -> list[AttendanceRecord]:
+    """Roll-call (点名) and corrections by the session's trainer or an admin: set each
+    listed learner's status (and, optionally, minutes) by hand. All or nothing: every
+    learner must be enrolled in the course. Every change is written to the audit log;
+    completion is evaluated for each learner whose record changed."""
+    now = now or utcnow()
+    require_session_manager(actor, session)
+    marks = parse_marks(session, raw)
+    if not marks:
+        return []
+    user_ids = [m.user_id for m in marks]
+    enrolments = {
+        e.user_id: e
+        for e in db.session.scalars(
+            sa.select(Enrolment)
+            .where(
+                Enrolment.course_id == session.course_id,
+                Enrolment.user_id.in_(user_ids),
+                Enrolment.status.in_(ATTENDING_STATUSES),
+            )
+            .order_by(Enrolment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    missing = [str(i) for i, m in enumerate(marks) if m.user_id not in enrolments]
+    if missing:
+        raise ValidationFailed(
+            _l("Some of the learners are not enrolled in this course; nothing was recorded."),
+            code="not_enrolled",
+            fields={index: _l("Not enrolled in this course.") for index in missing},
+        )
+    records = []
+    touched = []
+    for entry in marks:
+        enrolment = enrolments[entry.user_id]
+        record = record_for(session, entry.user_id, enrolment)
+        before = (record.status.value, record.minutes, record.manual)
+        minutes = _manual_minutes(entry, record, session)
+        after = (entry.status.value, minutes, True)
+        records.append(record)
+        if before == after:
+            continue
+        corrected = record.manual or record.checked_in_at is not None or record.minutes > 0
+        record.status = entry.status
+        record.minutes = minutes
+        record.manual = True
+        record.method = AttendanceMethod.ROLL_CALL
+        record.recorded_by_id = actor.id
+        derive(record, session)
+        audit.record(
+            actor,
+            "attendance.corrected" if corrected else "attendance.marked",
+            "attendance_record",
+            record.id,
+            session_id=session.id,
+            user_id=entry.user_id,
+            before={"status": before[0], "minutes": before[1]},
+            after={"status": after[0], "minutes": after[1]},
+        )
+        touched.append(enrolment)
+    db.session.flush()
+    for enrolment in touched:
+        evaluate_completion(enrolment, now=now)
+    return records
+
+
+def unmark(
+    actor: User, session: CourseSession, user_id: int, now: datetime | None = None
+) -> AttendanceRecord:
+    """Hand a record back to what was measured automatically (undo a roll-call mark)."""
+    now = now or utcnow()
+    require_session_manager(actor, session)
+    enrolment = db.session.scalars(
+        sa.select(Enrolment)
+        .where(
+            Enrolment.course_id == session.course_id,
+            Enrolment.user_id == user_id,
+            Enrolment.status.in_(ATTENDING_STATUSES),
+        )
+        .with_for_update()
+    ).first()
+    record = db.session.scalars(
+        sa.select(AttendanceRecord)
+        .where(AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user_id)
+        .with_for_update()
+    ).first()
+    if record is None:
+        raise NotFound(_l("No attendance is recorded for this learner."))
+    if record.manual:
+        before = {"status": record.status.value, "minutes": record.minutes}
+        record.manual = False
+        record.recorded_by_id = actor.id
+        changed(record, session, enrolment, now)
+        audit.record(
+            actor,
+            "attendance.unmarked",
+            "attendance_record",
+            record.id,
+            session_id=session.id,
+            user_id=user_id,
+            before=before,
+            after={"status": record.status.value, "minutes": record.minutes},
+        )
+    return record
+
+
+# ---- online: join, heartbeats, imported reports, video -----------------------------------------
+
+
+def _floor_minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Presence:
+    record: AttendanceRecord | None
+    counted: bool  # whether this report earned a minute (inside the session's time)
+
+
+def _online_session(session: CourseSession) -> None:
+    if session.mode not in (SessionMode.ONLINE, SessionMode.HYBRID):
+        raise ValidationFailed(_l("This session is not held online."), code="not_online")
+
+
+def record_heartbeat(user: User, session: CourseSession, now: datetime | None = None) -> Presence:
+    """The session page is open (``join`` is the first report): credit the current
+    minute if it lies inside the session's time (and the minutes since the previous
+    report, if that was moments ago). Reports outside the session's time are
+    accepted and earn nothing."""
+    now = now or utcnow()
+    _online_session(session)
+    enrolment = require_attendee(session, user)
+    if not session.starts_at <= now < session.ends_at:
+        return Presence(None, False)
+    record = record_for(session, user.id, enrolment)
+    minute = _floor_minute(now)
+    minutes = [minute]
+    last = record.last_seen_online_at
+    if last is not None and timedelta(0) < now - last <= HEARTBEAT_GAP:
+        step = _floor_minute(last) + timedelta(minutes=1)
+        while step < minute:
+            minutes.append(step)
+            step += timedelta(minutes=1)
+    _store_minutes(session.id, user.id, minutes)
+    if record.first_seen_online_at is None:
+        record.first_seen_online_at = now
+    record.last_seen_online_at = max(now, last) if last is not None else now
+    record.online_minutes = _counted_minutes(session, user.id)
+    changed(record, session, enrolment, now)
+    return Presence(record, True)
+
+
+@functools.cache
+def _heartbeat_insert(dialect: str) -> Any:
+    table = AttendanceHeartbeat.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def _store_minutes(session_id: int, user_id: int, minutes: list[datetime]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(
+        _heartbeat_insert(dialect),
+        [{"session_id": session_id, "user_id": user_id, "minute": m} for m in minutes],
+    )
+
+
+def _counted_minutes(session: CourseSession, user_id: int) -> int:
+    """Heartbeat minutes inside the session's time."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                AttendanceHeartbeat.session_id == session.id,
+                AttendanceHeartbeat.user_id == user_id,
+                AttendanceHeartbeat.minute >= _floor_minute(session.starts_at),
+                AttendanceHeartbeat.minute < session.ends_at,
+            )
+        )
+        or 0
+    )
+
+
+def set_imported_minutes(
+    session: CourseSession, enrolment: Enrolment, minutes: int, now: datetime | None = None
+) -> AttendanceRecord:
+    """Minutes from an online-meeting report (``courses.services.meeting_reports``):
+    the larger of what earlier reports and this one say, so re-applying a report, or an
+    older one, changes nothing. The caller has locked the enrolment."""
+    now = now or utcnow()
+    record = record_for(session, enrolment.user_id, enrolment)
+    minutes = max(0, min(int(minutes), session_minutes(session)))
+    if minutes > record.imported_minutes:
+        record.imported_minutes = minutes
+        changed(record, session, enrolment, now)
+    return record
+
+
+def merge_ranges(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _watched(ranges: list[tuple[float, float]]) -> float:
+    return sum(end - start for start, end in ranges)
+
+
+def parse_ranges(raw: Any, duration: Any) -> tuple[list[tuple[float, float]], int]:
+    """Played ranges ``[[start, end], …]`` in seconds and the video's duration, checked;
+    ``invalid_ranges`` otherwise."""
+    try:
+        length = round(float(duration))
+        ranges = [(float(start), float(end)) for start, end in raw]
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValidationFailed(
+            _l("The watched ranges are not valid."), code="invalid_ranges"
+        ) from error
+    if not 0 < length <= 24 * 3600 or len(ranges) > 1000:
+        raise ValidationFailed(_l("The watched ranges are not valid."), code="invalid_ranges")
+    for start, end in ranges:
+        if not (0 <= start <= end <= length + 1):
+            raise ValidationFailed(_l("The watched ranges are not valid."), code="invalid_ranges")
+    return [(s, min(e, float(length))) for s, e in ranges], length
+
+
+@dataclass(frozen=True)
+class VideoState:
+    watched_seconds: int
+    duration_seconds: int
+    share: float
+    complete: bool
+    record: AttendanceRecord | None
+
+
+def record_video_progress(
+    user: User, session: CourseSession, raw_ranges: Any, duration: Any, now: datetime | None = None
+) -> VideoState:
+    """What the player reports as actually played (its ``played`` ranges, never the
+    position: skipping to the end plays nothing). Ranges are merged with those already
+    kept; watched time can grow no faster than the fastest playback rate since the
+    previous report allows. At ``VIDEO_SHARE_REQUIRED`` of the video the session is
+    credited in full."""
+    now = now or utcnow()
+    if session.mode != SessionMode.RECORDED and not session.video_url:
+        raise ValidationFailed(_l("This session has no recorded video."), code="not_recorded")
+    if now < session.starts_at:
+        raise ValidationFailed(
+            _l("The recording is not available yet."), code="video_not_available"
+        )
+    ranges, length = parse_ranges(raw_ranges, duration)
+    enrolment = require_attendee(session, user)
+    progress = db.session.scalars(
+        sa.select(VideoProgress)
+        .where(VideoProgress.session_id == session.id, VideoProgress.user_id == user.id)
+        .with_for_update()
+    ).first()
+    if progress is None:
+        progress = VideoProgress(
+            session_id=session.id,
+            user_id=user.id,
+            ranges=[],
+            duration_seconds=length,
+            watched_seconds=0,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(progress)
+        since = None
+    else:
+        since = progress.updated_at
+    duration_seconds = max(progress.duration_seconds, length)
+    kept = [(float(s), float(e)) for s, e in progress.ranges]
+    merged = merge_ranges(kept + ranges)
+    watched = _watched(merged)
+    previous = _watched(kept)
+    allowed = VIDEO_REPORT_SLACK_SECONDS + (
+        MAX_PLAYBACK_RATE * (now - since).total_seconds() if since is not None else 0
+    )
+    if watched - previous > allowed:
+        raise ValidationFailed(
+            _l("More was reported as watched than could have been played since the last report."),
+            code="implausible_progress",
+        )
+    progress.ranges = [[s, e] for s, e in merged]
+    progress.duration_seconds = duration_seconds
+    progress.watched_seconds = min(int(watched), duration_seconds)
+    progress.updated_at = now
+    share = progress.watched_seconds / duration_seconds
+    complete = share >= VIDEO_SHARE_REQUIRED
+    record = None
+    if complete:
+        record = record_for(session, user.id, enrolment)
+        if not record.video_complete:
+            record.video_complete = True
+            changed(record, session, enrolment, now)
+    db.session.flush()
+    return VideoState(progress.watched_seconds, duration_seconds, share, complete, record)
+
+
+# ---- completion -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    class_hours: float
+    required_hours: float
+    finished: bool
+
+
+def course_facts(course: Course, now: datetime) -> CourseFacts:
+    hours, last_end = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0),
+            sa.func.max(CourseSession.ends_at),
+        ).where(CourseSession.course_id == course.id)
+    ).one()
+    hours = float(hours or 0)
+    required = float(
+        (Decimal(str(course.completion_threshold)) * Decimal(str(hours))).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    )
+    return CourseFacts(hours, required, last_end is not None and last_end <= now)
+
+
+def earned_hours(course_id: int, user_ids: list[int]) -> dict[int, float]:
+    """Credited hours per learner over the course's sessions, in one statement."""
+    rows = db.session.execute(
+        sa.select(AttendanceRecord.user_id, sa.func.sum(AttendanceRecord.credited_hours))
+        .join(CourseSession, CourseSession.id == AttendanceRecord.session_id)
+        .where(CourseSession.course_id == course_id, AttendanceRecord.user_id.in_(user_ids))
+        .group_by(AttendanceRecord.user_id)
+    )
+    return {user_id: round(float(total or 0), 2) for user_id, total in rows}
+
+
+def evaluate_completion(
+    enrolment: Enrolment,
+    now: datetime | None = None,
+    *,
+    facts: CourseFacts | None = None,
+    earned: float | None = None,
+) -> str | None:
+    """Decide the enrolment's completion from its credited hours, the course's
+    threshold and the feedback rule (see the module doc). Returns what happened:
+    ``completed``, ``withdrawn``, ``incomplete``, ``reopened`` or None."""
+    if enrolment.status not in ATTENDING_STATUSES:
+        return None
+    now = now or utcnow()
+    course = enrolment.course
+    facts = facts or course_facts(course, now)
+    if earned is None:
+        earned = earned_hours(course.id, [enrolment.user_id]).get(enrolment.user_id, 0.0)
+    if enrolment.credited_hours != earned:
+        enrolment.credited_hours = earned
+    feedback_ok = not course.feedback_required or _has_feedback(course.id, enrolment.user_id)
+    met = facts.class_hours > 0 and earned + 1e-9 >= facts.required_hours and feedback_ok
+    status = enrolment.status
+    if met and status != EnrolmentStatus.COMPLETED:
+        enrolment.status = EnrolmentStatus.COMPLETED
+        enrolment.completed_at = now
+        _completion_event(enrolment, course, COMPLETED_TOPIC, now)
+        return "completed"
+    if not met and status == EnrolmentStatus.COMPLETED:
+        if _has_certificate(enrolment.id):
+            return None
+        enrolment.status = (
+            EnrolmentStatus.INCOMPLETE if facts.finished else EnrolmentStatus.ENROLLED
+        )
+        enrolment.completed_at = None
+        _completion_event(enrolment, course, WITHDRAWN_TOPIC, now)
+        return "withdrawn"
+    if not met and status == EnrolmentStatus.ENROLLED and facts.finished:
+        enrolment.status = EnrolmentStatus.INCOMPLETE
+        return "incomplete"
+    if not met and status == EnrolmentStatus.INCOMPLETE and not facts.finished:
+        enrolment.status = EnrolmentStatus.ENROLLED
+        return "reopened"
+    return None
+
+
+def _has_feedback(course_id: int, user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(FeedbackResponse.id).where(
+                FeedbackResponse.course_id == course_id, FeedbackResponse.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
+def _has_certificate(enrolment_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Certificate.id).where(
+                Certificate.enrolment_id == enrolment_id,
+                Certificate.status == CertificateStatus.VALID,
+            )
+        )
+        is not None
+    )
+
+
+def _completion_event(enrolment: Enrolment, course: Course, topic: str, now: datetime) -> None:
+    """The outbox event (the certificate worker's input; a consumer re-reads the
+    enrolment, so a withdrawn completion issues nothing) and the learner's notice."""
+    db.session.add(
+        OutboxEvent(
+            topic=topic,
+            payload={"enrolment_id": enrolment.id, "course_id": course.id},
+            dedup_key=f"{topic}:{enrolment.id}:{now.isoformat()}",
+        )
+    )
+    kind = "enrolment_completed" if topic == COMPLETED_TOPIC else "enrolment_completion_withdrawn"
+    db.session.add(
+        Notice(
+            user_id=enrolment.user_id,
+            kind=kind,
+            data={"course_id": course.id, "course_title": course.title},
+            created_at=now,
+        )
+    )
+
+
+def evaluate_course(course: Course, now: datetime | None = None) -> dict[str, int]:
+    """Evaluate every attending enrolment of a course (after its last session, or after
+    a change to its sessions), with the hours summed in one statement."""
+    now = now or utcnow()
+    facts = course_facts(course, now)
+    enrolments = list(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.course_id == course.id, Enrolment.status.in_(ATTENDING_STATUSES))
+            .order_by(Enrolment.id)
+            .with_for_update()
+        )
+    )
+    earned = earned_hours(course.id, [e.user_id for e in enrolments]) if enrolments else {}
+    outcome: dict[str, int] = {}
+    for enrolment in enrolments:
+        result = evaluate_completion(
+            enrolment, now, facts=facts, earned=earned.get(enrolment.user_id, 0.0)
+        )
+        if result:
+            outcome[result] = outcome.get(result, 0) + 1
+    db.session.flush()
+    return outcome
+
+
+def settle_finished_courses(now: datetime | None = None, limit: int = 200) -> int:
+    """Evaluate the enrolments of courses whose last session has ended and that still
+    have learners marked enrolled: those short of the threshold become incomplete.
+    Idempotent; returns the number of courses evaluated."""
+    now = now or utcnow()
+    last_end = (
+        sa.select(CourseSession.course_id, sa.func.max(CourseSession.ends_at).label("last_end"))
+        .group_by(CourseSession.course_id)
+        .subquery()
+    )
+    course_ids = list(
+        db.session.scalars(
+            sa.select(Enrolment.course_id)
+            .join(last_end, last_end.c.course_id == Enrolment.course_id)
+            .where(Enrolment.status == EnrolmentStatus.ENROLLED, last_end.c.last_end <= now)
+            .distinct()
+            .order_by(Enrolment.course_id)
+            .limit(limit)
+        )
+    )
+    for course_id in course_ids:
+        course = db.session.get(Course, course_id)
+        if course is not None:
+            evaluate_course(course, now)
+    return len(course_ids)
