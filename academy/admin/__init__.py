@@ -13,4 +13,4 @@ def require_admin() -> None:
     return None
 
 
-from academy.admin import organisations, users  # noqa: E402,F401
+from academy.admin import hours, organisations, requirements, users  # noqa: E402,F401

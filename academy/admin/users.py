@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserCreateForm, UserRolesForm
+from academy.admin.hours import hours_context
 from academy.forms import show_errors
 from courses.db import db
 from courses.errors import DomainError
@@ -79,7 +80,11 @@ def user_detail(user_id: int) -> str | Response:
             flash(_("Roles saved."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template(
-        "admin/user_detail.html", user=user, roles_form=roles_form, active_form=active_form
+        "admin/user_detail.html",
+        user=user,
+        roles_form=roles_form,
+        active_form=active_form,
+        **hours_context(user),
     )
 
 

@@ -25,10 +25,12 @@ from courses.models import (
     CourseSession,
     Enrolment,
     EnrolmentStatus,
+    FeedbackResponse,
     Notice,
     Organisation,
     User,
 )
+from courses.services.attendance import ATTENDING_STATUSES
 from courses.services.enrolments import (
     CANCELLABLE_STATUSES,
     Placed,
@@ -171,6 +173,8 @@ class MyEnrolment:
     waitlist_rank: int | None
     next_session_at: datetime | None
     can_cancel: bool
+    #: The course's last session has started and the learner has not rated it yet.
+    can_give_feedback: bool = False
 
     @property
     def course(self) -> Course:
@@ -203,7 +207,8 @@ def my_enrolments(
     now: datetime | None = None,
 ) -> Page[MyEnrolment]:
     """The learner's enrolments, newest first, each with its waitlist place, the
-    course's next session and whether it can still be cancelled: two statements."""
+    course's next session, whether it can still be cancelled and whether the feedback
+    survey awaits the learner: two statements."""
     now = now or utcnow()
     page = max(int(page or 1), 1)
     per_page = min(max(int(per_page or 50), 1), MAX_PER_PAGE)
@@ -216,9 +221,30 @@ def my_enrolments(
         .correlate(Enrolment)
         .scalar_subquery()
     )
+    last_start = (
+        sa.select(sa.func.max(CourseSession.starts_at))
+        .where(CourseSession.course_id == Enrolment.course_id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+    rated = (
+        sa.select(FeedbackResponse.id)
+        .where(
+            FeedbackResponse.course_id == Enrolment.course_id,
+            FeedbackResponse.user_id == Enrolment.user_id,
+        )
+        .correlate(Enrolment)
+        .exists()
+    )
     total = db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(*conditions)) or 0
     rows = db.session.execute(
-        sa.select(Enrolment, _rank_expression(), next_session.label("next_session_at"))
+        sa.select(
+            Enrolment,
+            _rank_expression(),
+            next_session.label("next_session_at"),
+            last_start.label("last_session_starts_at"),
+            rated.label("rated"),
+        )
         .where(*conditions)
         .options(joinedload(Enrolment.course).lazyload(Course.trainers))
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
@@ -226,14 +252,20 @@ def my_enrolments(
         .offset((page - 1) * per_page)
     ).all()
     items = []
-    for enrolment, rank, next_at in rows:
+    for enrolment, rank, next_at, last_at, has_rated in rows:
         deadline = enrolment.course.cancel_deadline
         can_cancel = enrolment.status in CANCELLABLE_STATUSES and not (
             enrolment.status == EnrolmentStatus.ENROLLED
             and deadline is not None
             and now >= deadline
         )
-        items.append(MyEnrolment(enrolment, rank, next_at, can_cancel))
+        can_rate = (
+            enrolment.status in ATTENDING_STATUSES
+            and last_at is not None
+            and last_at <= now
+            and not has_rated
+        )
+        items.append(MyEnrolment(enrolment, rank, next_at, can_cancel, can_rate))
     return Page(items=items, total=int(total), page=page, per_page=per_page)
 
 

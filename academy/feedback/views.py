@@ -1,0 +1,70 @@
+"""Feedback pages: the learner's survey and, for trainers and admins, the averages and
+comments. Each view parses, makes one service call, commits and redirects; the rules
+and their messages live in ``courses.services.feedback``."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from academy.feedback import bp
+from academy.feedback.forms import FeedbackForm
+from academy.forms import show_errors
+from courses.db import db
+from courses.errors import DomainError
+from courses.services import courses as course_service
+from courses.services import feedback as feedback_service
+from courses.services.permissions import can_manage_course
+
+COMMENTS_PER_PAGE = 20
+
+
+@bp.route("/courses/<int:course_id>/feedback", methods=["GET", "POST"])
+@login_required
+def survey(course_id: int) -> str | Response | tuple[str, int]:
+    course = course_service.get_course(course_id)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        try:
+            feedback_service.submit_feedback(
+                current_user,
+                course,
+                form.content_score.data,
+                form.trainer_score.data,
+                form.organisation_score.data,
+                form.comment.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if error.code == "feedback_already_given":
+                flash(str(error.message), "info")
+                return redirect(url_for("enrolments.my_courses"))
+            if error.code == "not_enrolled":
+                abort(403)
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you for your feedback!"), "success")
+            return redirect(url_for("enrolments.my_courses"))
+    state = feedback_service.feedback_state(current_user, course)
+    if state.state == "not_enrolled":
+        abort(403)
+    status = 422 if request.method == "POST" else 200
+    return render_template("feedback/survey.html", course=course, state=state, form=form), status
+
+
+@bp.get("/manage/courses/<int:course_id>/feedback")
+@login_required
+def summary(course_id: int) -> str:
+    course = course_service.get_course(course_id)
+    if not can_manage_course(current_user, course):
+        abort(403)
+    result = feedback_service.feedback_summary(
+        current_user,
+        course,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=COMMENTS_PER_PAGE,
+    )
+    return render_template("feedback/summary.html", course=course, summary=result)
