@@ -1,0 +1,148 @@
+"""Meeting-report API: upload a participant export for preview, read it, apply it. Each
+handler parses, calls one service function, commits and answers; the rules and their
+codes live in ``courses.services.meeting_reports`` (its docstring documents the layouts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from academy.api.auth import BEARER, current_api_user, token_required
+from academy.api.materials import MultipartParser
+from academy.api.schemas import error_responses
+from courses.db import db
+from courses.models import ImportStatus
+from courses.services import attendance, meeting_reports
+
+blp = Blueprint(
+    "api_meeting_reports", __name__, url_prefix="/api/v1", description="meeting reports"
+)
+blp.ARGUMENTS_PARSER = MultipartParser()
+
+
+class ReportUploadSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "the participant export of Tencent Meeting, DingTalk or WeCom, "
+            "or a file in the generic layout (CSV or XLSX, at most 5 MB and 5000 rows)"
+        },
+    )
+
+
+class CandidateSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+
+
+class ReportRowSchema(Schema):
+    row = fields.Integer(metadata={"description": "the person's first row in the file, from 1"})
+    rows = fields.List(fields.Integer(), metadata={"description": "all the person's rows"})
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    minutes = fields.Integer(
+        allow_none=True, metadata={"description": "minutes inside the session, rows added up"}
+    )
+    credited_hours = fields.Float(
+        allow_none=True, metadata={"description": "matched rows: the credit these minutes give"}
+    )
+    outcome = fields.String(
+        metadata={"description": "matched, ambiguous, unmatched or invalid"},
+    )
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why a row is not matched: no_identifier, masked_phone, bad_time, "
+            "bad_duration, negative, left_before_joined, no_duration, not_enrolled, "
+            "phone_and_email_differ, several_learners"
+        },
+    )
+    message = fields.String(allow_none=True, metadata={"description": "the reason, in words"})
+    value = fields.String(metadata={"description": "the value the reason is about"})
+    user_id = fields.Integer(allow_none=True)
+    learner_name = fields.String(allow_none=True)
+    candidates = fields.List(
+        fields.Nested(CandidateSchema), metadata={"description": "ambiguous: the learners"}
+    )
+
+
+class ReportCountsSchema(Schema):
+    matched = fields.Integer()
+    ambiguous = fields.Integer()
+    unmatched = fields.Integer()
+    invalid = fields.Integer()
+
+
+class AttendanceImportSchema(Schema):
+    id = fields.Integer()
+    session_id = fields.Integer()
+    filename = fields.String()
+    layout = fields.String(metadata={"description": "tencent, dingtalk, wecom or generic"})
+    status = fields.Enum(ImportStatus, by_value=True)
+    created_at = fields.DateTime(format="iso")
+    applied_at = fields.DateTime(format="iso", allow_none=True)
+    applied_by_id = fields.Integer(allow_none=True)
+    counts = fields.Nested(ReportCountsSchema)
+    rows = fields.List(fields.Nested(ReportRowSchema))
+
+
+ERRORS = {
+    403: "Not a trainer of this course, nor an admin",
+    404: "No such session or report",
+    422: "invalid_report (not a readable report), report_too_large (over 5 MB or 5000 rows), "
+    "not_online (the session is neither online nor hybrid)",
+}
+_document_errors = error_responses(blp, ERRORS)
+
+
+@blp.post("/sessions/<int:session_id>/attendance-reports")
+@blp.arguments(ReportUploadSchema, location="files")
+@blp.response(201, AttendanceImportSchema)
+@blp.alt_response(200, schema=AttendanceImportSchema, description="This file was uploaded before")
+@_document_errors(403, 404, 422)
+@blp.doc(security=BEARER)
+@token_required()
+def upload_report(form: dict[str, Any], session_id: int) -> Any:
+    """Upload a meeting platform's participant export (multipart/form-data, field ``file``)
+    for preview: matched, ambiguous, unmatched and invalid rows. Nothing is applied; the
+    same file again answers 200 with the same import."""
+    session = attendance.get_session(session_id)
+    upload = form["file"]
+    data = upload.stream.read(meeting_reports.MAX_REPORT_BYTES + 1)
+    uploaded = meeting_reports.upload_report(
+        current_api_user(), session, upload.filename or "", data
+    )
+    reply = meeting_reports.view(uploaded.report_import, session)
+    db.session.commit()
+    return reply, 201 if uploaded.created else 200
+
+
+@blp.get("/attendance-reports/<int:import_id>")
+@blp.response(200, AttendanceImportSchema)
+@_document_errors(403, 404)
+@blp.doc(security=BEARER)
+@token_required()
+def get_report(import_id: int) -> dict[str, Any]:
+    """An uploaded report with its rows and what each matched."""
+    report_import = meeting_reports.get_import(current_api_user(), import_id)
+    return meeting_reports.view(report_import)
+
+
+@blp.post("/attendance-reports/<int:import_id>/apply")
+@blp.response(200, AttendanceImportSchema)
+@_document_errors(403, 404)
+@blp.doc(security=BEARER)
+@token_required()
+def apply_report(import_id: int) -> dict[str, Any]:
+    """Apply the matched rows to the learners' attendance (status ``applied``); applying
+    an applied report changes nothing."""
+    actor = current_api_user()
+    report_import = meeting_reports.get_import(actor, import_id)
+    applied = meeting_reports.apply_report(actor, report_import)
+    reply = meeting_reports.view(applied)
+    db.session.commit()
+    return reply

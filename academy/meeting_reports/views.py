@@ -1,0 +1,118 @@
+"""Meeting-report pages: upload a participant export for a session, preview what it
+matches, confirm to apply. Each view parses, makes one service call, commits and
+redirects; the rules live in ``courses.services.meeting_reports``."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from academy.manage.forms import ButtonForm
+from academy.meeting_reports import bp
+from academy.meeting_reports.forms import ReportUploadForm
+from courses.db import db
+from courses.errors import DomainError
+from courses.models import AttendanceImport, CourseSession, ImportStatus, SessionMode
+from courses.services import meeting_reports
+from courses.services.permissions import can_manage_course
+
+ONLINE_MODES = (SessionMode.ONLINE, SessionMode.HYBRID)
+
+
+def _managed_session(session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
+    if session is None:
+        abort(404)
+    if not can_manage_course(current_user, session.course):
+        abort(403)
+    return session
+
+
+def _managed_import(import_id: int) -> tuple[AttendanceImport, CourseSession]:
+    report_import = db.session.get(AttendanceImport, import_id)
+    if report_import is None:
+        abort(404)
+    return report_import, _managed_session(report_import.session_id)
+
+
+@bp.route("/manage/sessions/<int:session_id>/reports", methods=["GET", "POST"])
+@login_required
+def upload(session_id: int) -> str | Response:
+    session = _managed_session(session_id)
+    form = ReportUploadForm()
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        data = upload_file.stream.read(meeting_reports.MAX_REPORT_BYTES + 1)
+        try:
+            uploaded = meeting_reports.upload_report(
+                current_user, session, upload_file.filename or "", data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if session.mode in ONLINE_MODES:
+                form.file.errors = [*list(form.file.errors or []), str(error.message)]
+            else:  # no form on the page to show it beside
+                flash(str(error.message), "error")
+        else:
+            report_import = uploaded.report_import
+            db.session.commit()
+            if not uploaded.created:
+                flash(_("This file was uploaded before: here is its import again."), "info")
+            return redirect(url_for("meeting_reports.preview", import_id=report_import.id))
+    imports = meeting_reports.imports_for_session(current_user, session)
+    return render_template(
+        "meeting_reports/upload.html",
+        session=session,
+        course=session.course,
+        form=form,
+        online=session.mode in ONLINE_MODES,
+        imports=[(item, meeting_reports.counts(item)) for item in imports],
+        layouts=meeting_reports.LAYOUT_LABELS,
+        accept=meeting_reports.ACCEPT,
+        max_mb=meeting_reports.MAX_REPORT_BYTES // (1024 * 1024),
+        max_rows=meeting_reports.MAX_REPORT_ROWS,
+    )
+
+
+@bp.get("/manage/reports/<int:import_id>")
+@login_required
+def preview(import_id: int) -> str:
+    report_import, session = _managed_import(import_id)
+    shown = meeting_reports.view(report_import, session)
+    groups = {outcome: [] for outcome in meeting_reports.OUTCOMES}
+    for row in shown["rows"]:
+        groups.setdefault(row["outcome"], []).append(row)
+    return render_template(
+        "meeting_reports/preview.html",
+        report=shown,
+        groups=groups,
+        session=session,
+        course=session.course,
+        applied=report_import.status == ImportStatus.APPLIED,
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/manage/reports/<int:import_id>/apply")
+@login_required
+def apply(import_id: int) -> Response:
+    report_import, _session = _managed_import(import_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    page = url_for("meeting_reports.preview", import_id=report_import.id)
+    already = report_import.status == ImportStatus.APPLIED
+    try:
+        applied = meeting_reports.apply_report(current_user, report_import)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(page)
+    matched = meeting_reports.counts(applied)["matched"]
+    db.session.commit()
+    if already:
+        flash(_("This report was applied already; nothing changed."), "info")
+    else:
+        flash(_("Report applied: attendance updated for %(n)s learners.", n=matched), "success")
+    return redirect(page)
