@@ -77,12 +77,16 @@ def _register_blueprints(app: Flask) -> None:
     from academy.accounts import bp as accounts_bp
     from academy.admin import bp as admin_bp
     from academy.api import init_app as init_api
+    from academy.attendance import bp as attendance_bp
     from academy.calendar import bp as calendar_bp
     from academy.catalogue import bp as catalogue_bp
     from academy.enrolments import bp as enrolments_bp
+    from academy.feedback import bp as feedback_bp
+    from academy.hours import bp as hours_bp
     from academy.main import bp as main_bp
     from academy.manage import bp as manage_bp
     from academy.materials import bp as materials_bp
+    from academy.meeting_reports import bp as meeting_reports_bp
 
     for blueprint in (
         main_bp,
@@ -91,6 +95,10 @@ def _register_blueprints(app: Flask) -> None:
         enrolments_bp,
         manage_bp,
         materials_bp,
+        attendance_bp,
+        meeting_reports_bp,
+        feedback_bp,
+        hours_bp,
         calendar_bp,
         admin_bp,
     ):

@@ -159,6 +159,20 @@ def demo_command(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
+@click.command("settle-courses")
+@with_appcontext
+def settle_courses_command() -> None:
+    """Evaluate completion for courses whose last session has ended (what the
+    periodic task does): learners short of the threshold become incomplete."""
+    from courses.db import write_intent
+    from courses.services import attendance
+
+    with write_intent():
+        count = attendance.settle_finished_courses()
+        db.session.commit()
+    click.echo(f"Settled {count} course(s).")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, seed_demo_command, demo_command):
+    for command in (create_user_command, seed_demo_command, demo_command, settle_courses_command):
         app.cli.add_command(command)

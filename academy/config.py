@@ -142,6 +142,7 @@ def load_settings(
         "RATELIMIT_STORAGE_URI": env.get("ACADEMY_RATELIMIT_STORAGE_URL") or "memory://",
         "LOGIN_RATE_LIMIT": env.get("ACADEMY_LOGIN_RATE_LIMIT") or "5 per minute;20 per hour",
         "LOGIN_RATE_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
+        "CHECKIN_RATE_LIMIT": env.get("ACADEMY_CHECKIN_RATE_LIMIT") or "10 per minute;30 per hour",
         "API_TITLE": "Academy API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

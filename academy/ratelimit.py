@@ -1,7 +1,8 @@
-"""Rate limits on guessable secrets: passwords now, check-in codes later.
+"""Rate limits on guessable secrets: passwords and check-in codes.
 
-Only failed attempts count, per client address and per login name, so that a
-class of learners behind one NAT can still all log in while guessing is slowed.
+Only failed attempts count: for logins per client address and per login name, so that
+a class of learners behind one NAT can still all log in while guessing is slowed; for
+check-in codes and tokens per learner (CHECKIN_RATE_LIMIT).
 The store is in memory for the embedded default and Redis (ACADEMY_RATELIMIT_STORAGE_URL)
 when several processes serve the site.
 """
@@ -13,6 +14,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 LIMITED_LOGIN_VIEWS = ("accounts.login", "api_tokens.create_token")
+LIMITED_CHECKIN_VIEWS = ("attendance.checkin", "api_attendance.check_in")
 
 
 def _login_key() -> str:
@@ -28,6 +30,19 @@ def _login_key() -> str:
 
 def _failed(response: Response) -> bool:
     return response.status_code not in (201, 302)
+
+
+def _learner_key() -> str:
+    """The learner (API token or page login); the address when neither is known."""
+    from flask import g
+    from flask_login import current_user
+
+    user = g.get("api_user") or (current_user if current_user.is_authenticated else None)
+    return f"user:{user.id}" if user is not None else f"address:{get_remote_address()}"
+
+
+def _refused(response: Response) -> bool:
+    return 400 <= response.status_code < 500
 
 
 def init_app(app: Flask) -> Limiter:
@@ -57,4 +72,17 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint in LIMITED_LOGIN_VIEWS:
         app.view_functions[endpoint] = per_address(per_login(app.view_functions[endpoint]))
+    per_learner = limiter.limit(
+        app.config["CHECKIN_RATE_LIMIT"],
+        key_func=_learner_key,
+        methods=["POST"],
+        deduct_when=_refused,
+        scope="checkin",
+    )
+    for endpoint in LIMITED_CHECKIN_VIEWS:
+        app.view_functions[endpoint] = per_learner(app.view_functions[endpoint])
+    # Only the views above are limited (there are no default or application-wide limits):
+    # every other request skips the limiter's check, which cost as much as a query.
+    limited_views = frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS)
+    limiter.request_filter(lambda: request.endpoint not in limited_views)
     return limiter

@@ -152,3 +152,57 @@ def test_learner_enrols_joins_the_waitlist_and_the_trainer_sees_the_roster_on_a_
     db.session.rollback()
     status = db.session.scalar(db.select(Enrolment.status).where(Enrolment.user_id == learner.id))
     assert status == EnrolmentStatus.ENROLLED
+
+
+def test_trainer_shows_the_qr_code_and_a_learner_checks_in_on_a_phone(
+    app_ctx, live_server, browser, phone
+):
+    from datetime import UTC, datetime, timedelta
+
+    from courses.db import db
+    from courses.models import AttendanceMethod, AttendanceRecord
+    from tests.factories import make_course, make_enrolment, make_session, make_trainer
+
+    trainer = make_trainer(email="trainer.checkin@example.org")
+    course = make_course("危机干预实务", trainers=[trainer])
+    session = make_session(course, starts_at=datetime.now(UTC) + timedelta(minutes=10))
+    learner = make_user("签到学员", email="checkin.e2e@example.org")
+    make_enrolment(course, learner)
+
+    # The trainer opens check-in from the roll-call page; the screen shows the QR code
+    # and replaces it as the token rotates.
+    screen_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    screen = screen_context.new_page()
+    screen.goto(f"{live_server}/login")
+    screen.fill("input[name=login]", trainer.email)
+    screen.fill("input[name=password]", DEFAULT_PASSWORD)
+    screen.click("form button[type=submit]")
+    screen.wait_for_load_state()
+    screen.goto(f"{live_server}/manage/sessions/{session.id}/attendance")
+    screen.click(f"form[action$='/manage/sessions/{session.id}/checkin/open'] button[type=submit]")
+    screen.wait_for_load_state()
+    assert screen.url.endswith(f"/manage/sessions/{session.id}/checkin")
+    assert screen.locator("#qr svg").count() == 1
+    link = screen.evaluate(
+        "fetch(document.getElementById('checkin-screen').dataset.tokenUrl)"
+        ".then(r => r.json()).then(j => j.url)"
+    )
+    screen_context.close()
+
+    # The learner's phone camera opens the link: log in, come straight back, tap once.
+    phone.goto(link)
+    phone.fill("input[name=login]", learner.email)
+    phone.fill("input[name=password]", DEFAULT_PASSWORD)
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+    assert phone.url.endswith(f"/checkin/{session.id}")
+    assert _fits_the_screen(phone)
+    phone.click(f"form[action$='/checkin/{session.id}'] button[type=submit]")
+    phone.wait_for_load_state()
+    assert "签到成功" in phone.content() or "Checked in" in phone.content()
+    db.session.rollback()
+    record = db.session.scalar(
+        db.select(AttendanceRecord).where(AttendanceRecord.user_id == learner.id)
+    )
+    assert record is not None and record.method == AttendanceMethod.QR
+    assert record.checked_in_at is not None

@@ -17,6 +17,8 @@ from flask import Flask
 #: Longest a task may run; the broker's visibility timeout is set well above it so a
 #: slow task is not handed to a second worker while the first is still on it.
 TASK_TIME_LIMIT = 15 * 60
+#: How often courses whose last session has ended get their completions settled.
+SETTLE_EVERY_SECONDS = 10 * 60
 
 
 def celery_config(broker_url: str | None) -> dict[str, Any]:
@@ -38,6 +40,14 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         "task_default_queue": "default",
         "timezone": "UTC",
         "enable_utc": True,
+        "imports": ("workers.tasks",),
+        # Periodic jobs, declared as data; exactly one beat runs them.
+        "beat_schedule": {
+            "settle-finished-courses": {
+                "task": "academy.settle_finished_courses",
+                "schedule": SETTLE_EVERY_SECONDS,
+            },
+        },
     }
 
 

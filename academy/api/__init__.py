@@ -9,11 +9,15 @@ from academy.extensions import api, csrf
 
 def init_app(app: Flask) -> None:
     from academy.api import (
+        attendance,
         auth,
         catalogue,
         courses,
         enrolments,
+        feedback,
+        hours,
         materials,
+        meeting_reports,
         organisations,
         tokens,
         users,
@@ -25,7 +29,19 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (tokens, users, organisations, catalogue, courses, enrolments, materials):
+    for module in (
+        tokens,
+        users,
+        organisations,
+        catalogue,
+        courses,
+        enrolments,
+        materials,
+        attendance,
+        meeting_reports,
+        feedback,
+        hours,
+    ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     auth.init_app(app)

@@ -173,13 +173,18 @@ def require_session_manager(actor: User | None, session: CourseSession) -> Cours
 
 
 @functools.cache
-def _insert_statement(dialect: str) -> Any:
-    table = AttendanceRecord.__table__
+def _upsert_statement(dialect: str) -> Any:
+    """Insert the record, or touch the existing one: either way the row comes back
+    (locked on PostgreSQL until the transaction ends) in one statement."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=["session_id", "user_id"])
+    statement = insert(AttendanceRecord)
+    return statement.on_conflict_do_update(
+        index_elements=["session_id", "user_id"],
+        set_={"updated_at": statement.excluded.updated_at},
+    ).returning(AttendanceRecord)
 
 
 def record_for(
@@ -189,29 +194,26 @@ def record_for(
     missing, and locked until the transaction ends."""
     now = utcnow()
     dialect = db.session.get_bind().dialect.name
-    db.session.execute(
-        _insert_statement(dialect),
-        {
-            "session_id": session.id,
-            "user_id": user_id,
-            "enrolment_id": enrolment.id if enrolment is not None else None,
-            "status": AttendanceStatus.ABSENT.value,
-            "method": AttendanceMethod.MANUAL.value,
-            "minutes": 0,
-            "credited_hours": 0,
-            "online_minutes": 0,
-            "imported_minutes": 0,
-            "video_complete": False,
-            "manual": False,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
     record = db.session.scalars(
-        sa.select(AttendanceRecord)
-        .where(AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        _upsert_statement(dialect),
+        [
+            {
+                "session_id": session.id,
+                "user_id": user_id,
+                "enrolment_id": enrolment.id if enrolment is not None else None,
+                "status": AttendanceStatus.ABSENT,
+                "method": AttendanceMethod.MANUAL,
+                "minutes": 0,
+                "credited_hours": 0,
+                "online_minutes": 0,
+                "imported_minutes": 0,
+                "video_complete": False,
+                "manual": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+        execution_options={"populate_existing": True},
     ).one()
     if enrolment is not None and record.enrolment_id != enrolment.id:
         record.enrolment_id = enrolment.id
@@ -687,25 +689,43 @@ def record_video_progress(
 
 @dataclass(frozen=True)
 class CourseFacts:
+    course_id: int
+    title: str
+    feedback_required: bool
     class_hours: float
     required_hours: float
     finished: bool
 
 
-def course_facts(course: Course, now: datetime) -> CourseFacts:
-    hours, last_end = db.session.execute(
+@functools.cache
+def _course_facts_statement() -> sa.Select[Any]:
+    return (
         sa.select(
+            Course.id,
+            Course.title,
+            Course.feedback_required,
+            Course.completion_threshold,
             sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0),
             sa.func.max(CourseSession.ends_at),
-        ).where(CourseSession.course_id == course.id)
-    ).one()
+        )
+        .outerjoin(CourseSession, CourseSession.course_id == Course.id)
+        .where(Course.id == sa.bindparam("course_id"))
+        .group_by(Course.id, Course.title, Course.feedback_required, Course.completion_threshold)
+    )
+
+
+def course_facts(course_id: int, now: datetime) -> CourseFacts:
+    """What completion depends on in the course, in one statement."""
+    row = db.session.execute(_course_facts_statement(), {"course_id": course_id}).one()
+    course_id, title, feedback_required, threshold, hours, last_end = row
     hours = float(hours or 0)
     required = float(
-        (Decimal(str(course.completion_threshold)) * Decimal(str(hours))).quantize(
+        (Decimal(str(threshold)) * Decimal(str(hours))).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
     )
-    return CourseFacts(hours, required, last_end is not None and last_end <= now)
+    finished = last_end is not None and last_end <= now
+    return CourseFacts(course_id, title, feedback_required, hours, required, finished)
 
 
 def earned_hours(course_id: int, user_ids: list[int]) -> dict[int, float]:
@@ -725,6 +745,7 @@ def evaluate_completion(
     *,
     facts: CourseFacts | None = None,
     earned: float | None = None,
+    feedback_given: bool | None = None,
 ) -> str | None:
     """Decide the enrolment's completion from its credited hours, the course's
     threshold and the feedback rule (see the module doc). Returns what happened:
@@ -732,19 +753,22 @@ def evaluate_completion(
     if enrolment.status not in ATTENDING_STATUSES:
         return None
     now = now or utcnow()
-    course = enrolment.course
-    facts = facts or course_facts(course, now)
+    facts = facts or course_facts(enrolment.course_id, now)
     if earned is None:
-        earned = earned_hours(course.id, [enrolment.user_id]).get(enrolment.user_id, 0.0)
+        earned = earned_hours(facts.course_id, [enrolment.user_id]).get(enrolment.user_id, 0.0)
     if enrolment.credited_hours != earned:
         enrolment.credited_hours = earned
-    feedback_ok = not course.feedback_required or _has_feedback(course.id, enrolment.user_id)
+    if feedback_given is None:
+        feedback_given = facts.feedback_required and _has_feedback(
+            facts.course_id, enrolment.user_id
+        )
+    feedback_ok = not facts.feedback_required or feedback_given
     met = facts.class_hours > 0 and earned + 1e-9 >= facts.required_hours and feedback_ok
     status = enrolment.status
     if met and status != EnrolmentStatus.COMPLETED:
         enrolment.status = EnrolmentStatus.COMPLETED
         enrolment.completed_at = now
-        _completion_event(enrolment, course, COMPLETED_TOPIC, now)
+        _completion_event(enrolment, facts, COMPLETED_TOPIC, now)
         return "completed"
     if not met and status == EnrolmentStatus.COMPLETED:
         if _has_certificate(enrolment.id):
@@ -753,7 +777,7 @@ def evaluate_completion(
             EnrolmentStatus.INCOMPLETE if facts.finished else EnrolmentStatus.ENROLLED
         )
         enrolment.completed_at = None
-        _completion_event(enrolment, course, WITHDRAWN_TOPIC, now)
+        _completion_event(enrolment, facts, WITHDRAWN_TOPIC, now)
         return "withdrawn"
     if not met and status == EnrolmentStatus.ENROLLED and facts.finished:
         enrolment.status = EnrolmentStatus.INCOMPLETE
@@ -775,6 +799,18 @@ def _has_feedback(course_id: int, user_id: int) -> bool:
     )
 
 
+def _feedback_givers(course_id: int, user_ids: list[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(FeedbackResponse.user_id).where(
+                FeedbackResponse.course_id == course_id, FeedbackResponse.user_id.in_(user_ids)
+            )
+        )
+    )
+
+
 def _has_certificate(enrolment_id: int) -> bool:
     return (
         db.session.scalar(
@@ -787,13 +823,13 @@ def _has_certificate(enrolment_id: int) -> bool:
     )
 
 
-def _completion_event(enrolment: Enrolment, course: Course, topic: str, now: datetime) -> None:
+def _completion_event(enrolment: Enrolment, course: CourseFacts, topic: str, now: datetime) -> None:
     """The outbox event (the certificate worker's input; a consumer re-reads the
     enrolment, so a withdrawn completion issues nothing) and the learner's notice."""
     db.session.add(
         OutboxEvent(
             topic=topic,
-            payload={"enrolment_id": enrolment.id, "course_id": course.id},
+            payload={"enrolment_id": enrolment.id, "course_id": course.course_id},
             dedup_key=f"{topic}:{enrolment.id}:{now.isoformat()}",
         )
     )
@@ -802,7 +838,7 @@ def _completion_event(enrolment: Enrolment, course: Course, topic: str, now: dat
         Notice(
             user_id=enrolment.user_id,
             kind=kind,
-            data={"course_id": course.id, "course_title": course.title},
+            data={"course_id": course.course_id, "course_title": course.title},
             created_at=now,
         )
     )
@@ -812,7 +848,7 @@ def evaluate_course(course: Course, now: datetime | None = None) -> dict[str, in
     """Evaluate every attending enrolment of a course (after its last session, or after
     a change to its sessions), with the hours summed in one statement."""
     now = now or utcnow()
-    facts = course_facts(course, now)
+    facts = course_facts(course.id, now)
     enrolments = list(
         db.session.scalars(
             sa.select(Enrolment)
@@ -821,11 +857,17 @@ def evaluate_course(course: Course, now: datetime | None = None) -> dict[str, in
             .with_for_update()
         )
     )
-    earned = earned_hours(course.id, [e.user_id for e in enrolments]) if enrolments else {}
+    user_ids = [e.user_id for e in enrolments]
+    earned = earned_hours(course.id, user_ids) if enrolments else {}
+    gave = _feedback_givers(course.id, user_ids) if facts.feedback_required else set()
     outcome: dict[str, int] = {}
     for enrolment in enrolments:
         result = evaluate_completion(
-            enrolment, now, facts=facts, earned=earned.get(enrolment.user_id, 0.0)
+            enrolment,
+            now,
+            facts=facts,
+            earned=earned.get(enrolment.user_id, 0.0),
+            feedback_given=enrolment.user_id in gave,
         )
         if result:
             outcome[result] = outcome.get(result, 0) + 1
@@ -858,3 +900,71 @@ def settle_finished_courses(now: datetime | None = None, limit: int = 200) -> in
         if course is not None:
             evaluate_course(course, now)
     return len(course_ids)
+
+
+# ---- pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    user: User
+    enrolment: Enrolment
+    record: AttendanceRecord | None
+
+
+def session_roster(actor: User, session: CourseSession) -> list[RosterLine]:
+    """The session's attending learners with their records (trainers and admins), in
+    one statement, by name."""
+    require_session_manager(actor, session)
+    rows = db.session.execute(
+        sa.select(User, Enrolment, AttendanceRecord)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .outerjoin(
+            AttendanceRecord,
+            sa.and_(AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == User.id),
+        )
+        .where(
+            Enrolment.course_id == session.course_id,
+            Enrolment.status.in_(ATTENDING_STATUSES),
+        )
+        .order_by(User.name, User.id)
+    ).all()
+    return [RosterLine(user, enrolment, record) for user, enrolment, record in rows]
+
+
+def checked_in_count(session: CourseSession) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                AttendanceRecord.session_id == session.id,
+                AttendanceRecord.checked_in_at.is_not(None),
+            )
+        )
+        or 0
+    )
+
+
+def own_record(user: User, session: CourseSession) -> AttendanceRecord | None:
+    return db.session.scalars(
+        sa.select(AttendanceRecord).where(
+            AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user.id
+        )
+    ).first()
+
+
+def todays_sessions(user: User, now: datetime | None = None) -> list[CourseSession]:
+    """The learner's sessions from 12 hours ago to 12 hours ahead, soonest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(CourseSession)
+            .join(Enrolment, Enrolment.course_id == CourseSession.course_id)
+            .where(
+                Enrolment.user_id == user.id,
+                Enrolment.status.in_(ATTENDING_STATUSES),
+                CourseSession.ends_at >= now - timedelta(hours=12),
+                CourseSession.starts_at <= now + timedelta(hours=12),
+            )
+            .order_by(CourseSession.starts_at)
+        )
+    )

@@ -1,0 +1,26 @@
+"""Forms of the attendance pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, StringField
+from wtforms.validators import AnyOf, Optional, Regexp
+
+
+class CheckinForm(FlaskForm):
+    action = HiddenField(default="checkin", validators=[AnyOf(["checkin", "checkout"])])
+    code = StringField(
+        _l("Check-in code"),
+        validators=[Optional(), Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )
+
+
+class WindowForm(FlaskForm):
+    opens_at = DateTimeLocalField(
+        _l("Check-in opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    closes_at = DateTimeLocalField(
+        _l("Check-in closes"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )

@@ -1,0 +1,417 @@
+"""Attendance pages. Each view parses, makes one service call, commits and answers; the
+rules and their messages live in ``courses.services.checkin`` and
+``courses.services.attendance``."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+import segno
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from itsdangerous import BadData, URLSafeTimedSerializer
+from markupsafe import Markup
+
+from academy.attendance import bp
+from academy.attendance.forms import CheckinForm, WindowForm
+from academy.manage.forms import ButtonForm
+from courses.db import db, utcnow
+from courses.errors import DomainError
+from courses.models import AttendanceStatus, CourseSession, SessionMode
+from courses.services import attendance, checkin
+from courses.settings import from_local
+
+#: A signed cookie: which session's QR token this browser saw, and when.
+PASS_COOKIE = "checkin_pass"
+ROLL_CALL_STATUSES = (
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.LATE,
+    AttendanceStatus.PARTIAL,
+    AttendanceStatus.ABSENT,
+    AttendanceStatus.EXCUSED,
+)
+
+
+def _qr_svg(url: str) -> Markup:
+    """The check-in link as an inline SVG QR code (no external requests)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=10, border=2, xmldecl=False, svgns=True, omitsize=True
+    )
+    return Markup(buffer.getvalue().decode())
+
+
+# ---- learners: check-in and check-out ------------------------------------------------------
+
+
+def _pass_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="checkin-pass")
+
+
+def _presence_seen(session_id: int) -> datetime | None:
+    """When a valid QR token of this session was seen by this browser, if lately. Kept
+    in a signed cookie of its own, because logging in starts a fresh session."""
+    raw = request.cookies.get(PASS_COOKIE)
+    if not raw:
+        return None
+    try:
+        seen = _pass_serializer().loads(raw, max_age=int(checkin.PRESENCE_PASS.total_seconds()))
+    except BadData:
+        return None
+    if not isinstance(seen, dict) or seen.get("session_id") != session_id:
+        return None
+    try:
+        return datetime.fromisoformat(seen["seen_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _remember_presence(response: Response, session_id: int, now: datetime) -> Response:
+    value = _pass_serializer().dumps({"session_id": session_id, "seen_at": now.isoformat()})
+    response.set_cookie(
+        PASS_COOKIE,
+        value,
+        max_age=int(checkin.PRESENCE_PASS.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        path="/checkin/",
+    )
+    return response
+
+
+def _checkin_page(
+    session: CourseSession, form: CheckinForm, status: int = 200, has_pass: bool = False
+) -> Any:
+    record = attendance.own_record(current_user, session)
+    opens, closes = checkin.window(session)
+    return render_template(
+        "attendance/checkin.html",
+        session=session,
+        course=session.course,
+        record=record,
+        form=form,
+        opens=opens,
+        closes=closes,
+        checkout_until=checkin.checkout_until(session),
+        now=utcnow(),
+        has_pass=has_pass or _presence_seen(session.id) is not None,
+    ), status
+
+
+@bp.route("/checkin/<int:session_id>", methods=["GET", "POST"], endpoint="checkin")
+def checkin_page(session_id: int) -> Any:
+    """Where the QR code leads. A valid token seen here is remembered for a few minutes,
+    so a learner who must log in first comes straight back and checks in."""
+    session = attendance.get_session(session_id)
+    token = request.args.get("t", "")
+    now = utcnow()
+    scanned = (
+        request.method == "GET" and bool(token) and checkin.token_is_valid(session, token, now)
+    )
+    if not current_user.is_authenticated:
+        response = redirect(
+            url_for("accounts.login", next=url_for(".checkin", session_id=session.id))
+        )
+        return _remember_presence(response, session.id, now) if scanned else response
+    form = CheckinForm()
+    if request.method == "GET":
+        if scanned:
+            page, status = _checkin_page(session, form, has_pass=True)
+            return _remember_presence(make_response(page, status), session.id, now)
+        return _checkin_page(session, form)
+    if not form.validate_on_submit():
+        return _checkin_page(session, form, 422)
+    try:
+        result = checkin.check(
+            current_user,
+            session,
+            code=form.code.data or None,
+            presence_seen_at=_presence_seen(session.id),
+            action=form.action.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _checkin_page(session, form, 403 if error.status == 403 else 422)
+    if result.action == checkin.CHECK_OUT:
+        flash(_("Checked out. Thank you for coming!"), "success")
+    elif result.already:
+        flash(_("You are already checked in."), "info")
+    else:
+        flash(_("Checked in. Welcome!"), "success")
+    return redirect(url_for(".checkin", session_id=session.id))
+
+
+@bp.get("/checkin")
+@login_required
+def checkin_today() -> str:
+    """Today's sessions of the learner, for checking in with the code on the screen."""
+    return render_template(
+        "attendance/today.html", sessions=attendance.todays_sessions(current_user), now=utcnow()
+    )
+
+
+# ---- learners: online sessions and recordings ----------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def session_page(session_id: int) -> str:
+    """Attend a session: join the live meeting (with a heartbeat each minute while the
+    page is open), watch the recording, or check in on site."""
+    session = attendance.get_session(session_id)
+    enrolment = attendance.attending_enrolment(session, current_user.id)
+    progress = None
+    if session.mode == SessionMode.RECORDED or session.video_url:
+        from courses.models import VideoProgress
+
+        progress = db.session.scalars(
+            db.select(VideoProgress).where(
+                VideoProgress.session_id == session.id, VideoProgress.user_id == current_user.id
+            )
+        ).first()
+    return render_template(
+        "attendance/session.html",
+        session=session,
+        course=session.course,
+        enrolment=enrolment,
+        record=attendance.own_record(current_user, session),
+        progress=progress,
+        now=utcnow(),
+        button=ButtonForm(),
+        required_share=attendance.VIDEO_SHARE_REQUIRED,
+    )
+
+
+def _json_error(error: DomainError) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify({"error": {"code": error.code, "message": str(error.message)}}), error.status
+
+
+@bp.post("/sessions/<int:session_id>/join")
+@login_required
+def join(session_id: int) -> Any:
+    """Record the join and open the meeting (a form without script lands here too)."""
+    session = attendance.get_session(session_id)
+    try:
+        presence = attendance.record_heartbeat(current_user, session)
+        db.session.commit()
+    except DomainError as error:
+        if request.accept_mimetypes.best == "application/json":
+            return _json_error(error)
+        raise
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(counted=presence.counted, meeting_url=session.meeting_url)
+    if not session.meeting_url:
+        abort(404)
+    return redirect(session.meeting_url)
+
+
+@bp.post("/sessions/<int:session_id>/heartbeat")
+@login_required
+def heartbeat(session_id: int) -> Any:
+    session = attendance.get_session(session_id)
+    try:
+        presence = attendance.record_heartbeat(current_user, session)
+        db.session.commit()
+    except DomainError as error:
+        return _json_error(error)
+    record = presence.record
+    return jsonify(
+        counted=presence.counted,
+        online_minutes=record.online_minutes if record else 0,
+        credited_hours=record.credited_hours if record else 0,
+    )
+
+
+@bp.post("/sessions/<int:session_id>/video-progress")
+@login_required
+def video_progress(session_id: int) -> Any:
+    session = attendance.get_session(session_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        state = attendance.record_video_progress(
+            current_user, session, body.get("ranges"), body.get("duration")
+        )
+        db.session.commit()
+    except DomainError as error:
+        return _json_error(error)
+    return jsonify(
+        watched_seconds=state.watched_seconds,
+        duration_seconds=state.duration_seconds,
+        share=round(state.share, 4),
+        complete=state.complete,
+    )
+
+
+# ---- trainers: the check-in screen and roll-call --------------------------------------------
+
+
+def _managed_session(session_id: int) -> CourseSession:
+    session = attendance.get_session(session_id)
+    attendance.require_session_manager(current_user, session)
+    return session
+
+
+@bp.get("/manage/sessions/<int:session_id>/checkin")
+@login_required
+def checkin_screen(session_id: int) -> str:
+    """Full-screen QR code for the room's projector; it refreshes itself."""
+    session = _managed_session(session_id)
+    shown = None
+    if session.checkin_secret is not None:
+        shown = checkin.current_token(current_user, session)
+    url = (
+        url_for(".checkin", session_id=session.id, t=shown.token, _external=True) if shown else None
+    )
+    opens, closes = checkin.window(session)
+    return render_template(
+        "attendance/screen.html",
+        session=session,
+        course=session.course,
+        shown=shown,
+        qr=_qr_svg(url) if url else None,
+        url=url,
+        opens=opens,
+        closes=closes,
+        checked_in=attendance.checked_in_count(session),
+        attending=len(attendance.session_roster(current_user, session)),
+        step_seconds=checkin.STEP_SECONDS,
+    )
+
+
+@bp.get("/manage/sessions/<int:session_id>/checkin/token.json")
+@login_required
+def checkin_token(session_id: int) -> Response:
+    """What the check-in screen polls: the current QR code and the count so far."""
+    session = _managed_session(session_id)
+    try:
+        shown = checkin.current_token(current_user, session)
+    except DomainError as error:
+        return _json_error(error)[0]
+    url = url_for(".checkin", session_id=session.id, t=shown.token, _external=True)
+    return jsonify(
+        token=shown.token,
+        expires_at=shown.expires_at.isoformat(),
+        url=url,
+        svg=str(_qr_svg(url)),
+        code=session.checkin_code,
+        checked_in=attendance.checked_in_count(session),
+    )
+
+
+@bp.post("/manage/sessions/<int:session_id>/checkin/open")
+@login_required
+def open_checkin(session_id: int) -> Response:
+    session = _managed_session(session_id)
+    form = WindowForm()
+    if not form.validate_on_submit():
+        flash(_("The check-in window is not valid."), "error")
+        return redirect(url_for(".roll_call", session_id=session.id))
+    opens = from_local(form.opens_at.data) if form.opens_at.data else None
+    closes = from_local(form.closes_at.data) if form.closes_at.data else None
+    checkin.open_checkin(current_user, session, opens, closes)
+    db.session.commit()
+    flash(_("Check-in is open. The code is %(code)s.", code=session.checkin_code), "success")
+    return redirect(url_for(".checkin_screen", session_id=session.id))
+
+
+@bp.post("/manage/sessions/<int:session_id>/checkin/close")
+@login_required
+def close_checkin(session_id: int) -> Response:
+    session = _managed_session(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    checkin.close_checkin(current_user, session)
+    db.session.commit()
+    flash(_("Check-in is closed. Check-out stays open until after the session."), "success")
+    return redirect(url_for(".roll_call", session_id=session.id))
+
+
+@bp.route("/manage/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@login_required
+def roll_call(session_id: int) -> Any:
+    """Roll-call (点名) for the whole roster on one page, and later corrections. Only
+    the rows whose status or minutes were changed are sent to the service."""
+    session = _managed_session(session_id)
+    lines = attendance.session_roster(current_user, session)
+    if request.method == "POST":
+        if not ButtonForm().validate_on_submit():
+            abort(400)
+        marks = _changed_marks(lines)
+        try:
+            attendance.mark(current_user, session, marks)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for(".roll_call", session_id=session.id))
+        if marks:
+            flash(_("Attendance saved for %(n)s learners.", n=len(marks)), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+        return redirect(url_for(".roll_call", session_id=session.id))
+    opens, closes = checkin.window(session)
+    return render_template(
+        "attendance/roll_call.html",
+        session=session,
+        course=session.course,
+        lines=lines,
+        statuses=ROLL_CALL_STATUSES,
+        full_minutes=attendance.session_minutes(session),
+        button=ButtonForm(),
+        window_form=WindowForm(),
+        opens=opens,
+        closes=closes,
+        onsite=session.mode in checkin.ONSITE_MODES,
+    )
+
+
+def _changed_marks(lines: list[attendance.RosterLine]) -> list[dict[str, Any]]:
+    rest = "present" if request.form.get("rest") == "present" else ""
+    marks = []
+    for line in lines:
+        user_id = line.user.id
+        status = request.form.get(f"status-{user_id}", "") or rest
+        minutes_text = request.form.get(f"minutes-{user_id}", "").strip()
+        if not status:
+            continue
+        current = line.record.status.value if line.record else ""
+        current_minutes = str(line.record.minutes) if line.record else ""
+        status_changed = status != current
+        minutes_changed = minutes_text != "" and minutes_text != current_minutes
+        if not status_changed and not minutes_changed:
+            continue
+        mark: dict[str, Any] = {"user_id": user_id, "status": status}
+        if minutes_text and (status in ("late", "partial") or not status_changed):
+            mark["minutes"] = minutes_text
+        marks.append(mark)
+    return marks
+
+
+@bp.post("/manage/sessions/<int:session_id>/attendance/<int:user_id>/unmark")
+@login_required
+def unmark(session_id: int, user_id: int) -> Response:
+    session = _managed_session(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    attendance.unmark(current_user, session, user_id)
+    db.session.commit()
+    flash(_("The record now follows what was measured again."), "success")
+    return redirect(url_for(".roll_call", session_id=session.id))

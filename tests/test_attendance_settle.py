@@ -1,0 +1,111 @@
+"""After a course's last session, completions are settled: by the ``settle-courses``
+command and by the periodic Celery task, run here by a real worker on Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+
+from courses.db import db
+from courses.models import Enrolment, EnrolmentStatus
+from courses.services import attendance
+from tests.conftest import DATABASE_URL, make_app
+from tests.factories import make_course, make_enrolment, make_trainer, make_user
+from workers import celery_config
+
+REDIS_URL = os.environ.get("ACADEMY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def _finished_course():  # type: ignore[no-untyped-def]
+    """A course whose two sessions are over: one learner came to both, one to one."""
+    trainer = make_trainer()
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+    course = make_course(trainers=[trainer], sessions=2, first_session_at=start)
+    keen, absent = make_user(), make_user()
+    keen_enrolment = make_enrolment(course, keen)
+    short_enrolment = make_enrolment(course, absent)
+    during = course.sessions[0].ends_at  # marked while the course was still running
+    for session in course.sessions:
+        attendance.mark(trainer, session, [{"user_id": keen.id, "status": "present"}], now=during)
+    attendance.mark(
+        trainer, course.sessions[0], [{"user_id": absent.id, "status": "present"}], now=during
+    )
+    db.session.commit()
+    return keen_enrolment.id, short_enrolment.id
+
+
+def _status(enrolment_id: int) -> EnrolmentStatus:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Enrolment.status).where(Enrolment.id == enrolment_id))
+
+
+def test_the_command_settles_finished_courses(app, app_ctx):  # type: ignore[no-untyped-def]
+    keen, short = _finished_course()
+    assert _status(short) == EnrolmentStatus.ENROLLED
+    result = app.test_cli_runner().invoke(args=["settle-courses"])
+    assert result.exit_code == 0, result.output
+    assert "Settled 1 course(s)." in result.output
+    assert _status(short) == EnrolmentStatus.INCOMPLETE
+    assert _status(keen) == EnrolmentStatus.COMPLETED
+    again = app.test_cli_runner().invoke(args=["settle-courses"])
+    assert "Settled 0 course(s)." in again.output
+
+
+def test_beat_runs_the_settling_task_periodically():  # type: ignore[no-untyped-def]
+    schedule = celery_config("redis://127.0.0.1:6379/0")["beat_schedule"]
+    assert any(job["task"] == "academy.settle_finished_courses" for job in schedule.values())
+
+
+def test_a_real_worker_settles_finished_courses(app, app_ctx):  # type: ignore[no-untyped-def]
+    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()  # fails, never skips
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    keen, short = _finished_course()
+    env = {
+        **os.environ,
+        "ACADEMY_BROKER_URL": REDIS_URL,
+        "ACADEMY_DATABASE_URL": DATABASE_URL,
+        "ACADEMY_SECRET_KEY": "test-secret-key-not-for-production",
+        "ACADEMY_INSTANCE_PATH": str(Path(app.instance_path)),
+    }
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "workers",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--hostname=academy-settle@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        sender = make_app(ACADEMY_BROKER_URL=REDIS_URL).extensions["celery"]
+        sender.send_task("academy.settle_finished_courses")
+        deadline = time.monotonic() + 60
+        while _status(short) != EnrolmentStatus.INCOMPLETE and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+            db.session.rollback()
+            time.sleep(0.3)
+        assert _status(short) == EnrolmentStatus.INCOMPLETE
+        assert _status(keen) == EnrolmentStatus.COMPLETED
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        if worker.stdout:
+            worker.stdout.close()
