@@ -95,7 +95,7 @@ def _token(session, now):  # type: ignore[no-untyped-def]
 
 
 def test_check_in_on_time_then_twice_is_harmless(setup):  # type: ignore[no-untyped-def]
-    _trainer, _course, session, learner, enrolment = setup
+    _trainer, _course, session, learner, _enrolment = setup
     now = START - timedelta(minutes=5)
     result = checkin.check(learner, session, token=_token(session, now), now=now)
     db.session.commit()

@@ -174,6 +174,7 @@ def test_roll_call_saves_only_what_changed(client, login_as, room, count_queries
         make_enrolment(course, make_user())
     with count_queries() as many:
         client.get(f"/manage/sessions/{session.id}/attendance")
+
     def selects(statements):  # type: ignore[no-untyped-def]
         return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
