@@ -59,9 +59,7 @@ def test_scanning_the_qr_code_logs_in_and_comes_straight_back(client, login_as, 
     assert logged_in.headers["Location"].endswith(f"/checkin/{session.id}")
     page = client.get(logged_in.headers["Location"])
     assert page.status_code == 200
-    assert "Tap to check in" in page.get_data(as_text=True) or "点击签到" in page.get_data(
-        as_text=True
-    )
+    assert "已扫描二维码，点击完成签到。" in page.get_data(as_text=True)
     done = client.post(f"/checkin/{session.id}", data={"action": "checkin"})
     assert done.status_code == 302
     (record,) = _records()
