@@ -61,7 +61,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm import lazyload, load_only, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from courses.db import UTCDateTime, db, utcnow
@@ -231,10 +231,22 @@ def _facts_statement() -> sa.Select[Any]:
 
 @functools.cache
 def _course_and_facts_statement() -> sa.Select[Any]:
+    """The course with only the columns enrolling reads (every column fetched costs CPU
+    on each request; the others load if read), and the facts."""
     return (
         sa.select(Course, *_facts_columns())
         .where(Course.id == sa.bindparam("course_id"))
-        .options(lazyload(Course.trainers))
+        .options(
+            load_only(
+                Course.status,
+                Course.capacity,
+                Course.seats_taken,
+                Course.enrol_opens_at,
+                Course.enrol_closes_at,
+                Course.approval_required,
+            ),
+            lazyload(Course.trainers),
+        )
     )
 
 
@@ -342,7 +354,7 @@ def _statements() -> _Statements:
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Enrolment.__table__
-    return insert(table).on_conflict_do_nothing().returning(*table.c)
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def lock_course(course: Course) -> None:
@@ -419,16 +431,17 @@ def _place(course: Course, enrolment: Enrolment) -> None:
 def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
     """Insert the enrolment row, or nothing (None) when an active one exists already.
 
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on both databases: the partial unique
-    index decides, without a savepoint, and PostgreSQL waits for a concurrent insert of
-    the same learner to commit or roll back before deciding.
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` on both databases: the partial
+    unique index decides, without a savepoint, and PostgreSQL waits for a concurrent
+    insert of the same learner to commit or roll back before deciding.
     """
     dialect = db.session.get_bind().dialect.name
     row = db.session.execute(_insert_statement(dialect), values).one_or_none()
     if row is None:
         return None
-    # The row as inserted, attached to the session as if loaded by a query.
-    enrolment = Enrolment(**row._mapping)
+    # The row as inserted (the values given and the id it got), attached to the session
+    # as if loaded by a query; a column not given would load when first read.
+    enrolment = Enrolment(id=row.id, **values)
     make_transient_to_detached(enrolment)
     db.session.add(enrolment)
     return enrolment
@@ -595,10 +608,14 @@ def _enrol(
         "course_id": course.id,
         "user_id": learner.id,
         "enrolled_by_id": actor.id if on_behalf else None,
+        "decided_by_id": None,
         "created_at": now,
         "updated_at": now,
         "status": EnrolmentStatus.PENDING,
         "waitlist_position": None,
+        "credited_hours": 0.0,
+        "completed_at": None,
+        "cancelled_at": None,
     }
     place = None
     if on_behalf or not course.approval_required:
