@@ -149,6 +149,24 @@ def test_the_openapi_document_is_served_without_a_page_policy_but_with_nosniff(c
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+def test_a_header_a_view_sets_itself_is_kept(app):
+    own = make_app()
+
+    @own.get("/own-headers")
+    def own_headers():  # type: ignore[no-untyped-def]
+        return "x", 200, {"Cache-Control": "private, max-age=60", "x-frame-options": "SAMEORIGIN"}
+
+    try:
+        headers = own.test_client().get("/own-headers").headers
+        assert headers.getlist("Cache-Control") == ["private, max-age=60"]
+        assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    finally:
+        with own.app_context():
+            db.engine.dispose()
+
+
 def test_strict_transport_security_comes_with_secure_cookies(app):
     secure = make_app(SESSION_COOKIE_SECURE=True)
     try:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, after_this_request, g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
@@ -33,28 +33,29 @@ def init_app(app: Flask) -> None:
                 g.api_user, g.api_token = found
                 if tokens.needs_touch(g.api_token):
                     if request.method in ("GET", "HEAD", "OPTIONS"):
-                        g.api_token_touch = True  # after the view: it only reads
+                        # After the view (it only reads); a hook for this request only.
+                        after_this_request(_keep_last_used(app, g.api_token.id))
                     else:
                         tokens.touch(g.api_token.id)  # committed with the view's changes
 
-    @app.after_request
-    def keep_last_used(response: Response) -> Response:
-        if g.get("api_token_touch") and response.status_code < 500:
-            _keep_last_used(app, g.api_token.id)
-        return response
 
-
-def _keep_last_used(app: Flask, token_id: int) -> None:
+def _keep_last_used(app: Flask, token_id: int) -> Callable[[Response], Response]:
     """Record the token's use after the view, in a short transaction of its own (the
     view's objects stay loaded). It is bookkeeping: a write lock that cannot be had
     right now (a reading request on SQLite while another request writes) skips it
-    rather than failing the request."""
-    try:
-        tokens.touch(token_id)
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        app.logger.info("token last_used_at not kept: %s", error)
+    rather than failing the request, and a failed request (5xx) does not record it."""
+
+    def keep(response: Response) -> Response:
+        if response.status_code < 500:
+            try:
+                tokens.touch(token_id)
+                db.session.commit()
+            except OperationalError as error:
+                db.session.rollback()
+                app.logger.info("token last_used_at not kept: %s", error)
+        return response
+
+    return keep
 
 
 def current_api_user() -> User:
