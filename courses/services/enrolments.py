@@ -92,6 +92,7 @@ CANCELLABLE_STATUSES = (
 )
 NOTIFY_TOPIC = "enrolment.notify"
 _courses = Course.__table__
+_enrolments = Enrolment.__table__
 
 
 def _local_label(moment: datetime) -> str:
@@ -344,17 +345,19 @@ def _statements() -> _Statements:
             updated_at=sa.bindparam("now", type_=UTCDateTime()),
         )
         .returning(_courses.c.seats_taken, _courses.c.capacity),
+        # On the table's columns, not the model's: a statement that names no ORM entity
+        # skips the ORM's per-execution work.
         last_position=sa.select(
-            sa.func.max(Enrolment.waitlist_position), sa.func.count(Enrolment.waitlist_position)
-        ).where(Enrolment.course_id == course_id),
+            sa.func.max(_enrolments.c.waitlist_position),
+            sa.func.count(_enrolments.c.waitlist_position),
+        ).where(_enrolments.c.course_id == course_id),
     )
 
 
 @functools.cache
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Enrolment.__table__
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return insert(_enrolments).on_conflict_do_nothing().returning(_enrolments.c.id)
 
 
 def lock_course(course: Course) -> None:
