@@ -103,7 +103,7 @@ def _page(page: Page[Any]) -> dict[str, Any]:
 
 
 @blp.post("/courses/<int:course_id>/enrolments")
-@blp.arguments(EnrolRequestSchema)
+@blp.arguments(EnrolRequestSchema())  # an instance: a class would be instantiated per request
 @blp.response(201, EnrolmentSchema)
 @_document_errors(403, 404, 409, 422)
 @blp.doc(security=BEARER)

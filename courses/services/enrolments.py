@@ -54,7 +54,7 @@ an in-app notice and an outbox event (``enrolment.notify``) for the e-mail.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -431,7 +431,25 @@ def _place(course: Course, enrolment: Enrolment) -> None:
     db.session.flush()
 
 
-def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
+@dataclass(frozen=True)
+class NewEnrolment:
+    """An enrolment's row as inserted: the values given and the id it got."""
+
+    id: int
+    course_id: int
+    user_id: int
+    enrolled_by_id: int | None
+    decided_by_id: int | None
+    status: EnrolmentStatus
+    waitlist_position: int | None
+    credited_hours: float
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+def _insert_unless_enrolled(values: dict[str, Any]) -> NewEnrolment | None:
     """Insert the enrolment row, or nothing (None) when an active one exists already.
 
     ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` on both databases: the partial
@@ -442,9 +460,13 @@ def _insert_unless_enrolled(values: dict[str, object]) -> Enrolment | None:
     row = db.session.execute(_insert_statement(dialect), values).one_or_none()
     if row is None:
         return None
-    # The row as inserted (the values given and the id it got), attached to the session
-    # as if loaded by a query; a column not given would load when first read.
-    enrolment = Enrolment(id=row.id, **values)
+    return NewEnrolment(id=row.id, **values)
+
+
+def _attach(new: NewEnrolment) -> Enrolment:
+    """The inserted row as a model object in the session, as if loaded by a query (no
+    statement). Only callers that go on with the object pay for building it."""
+    enrolment = Enrolment(**asdict(new))
     make_transient_to_detached(enrolment)
     db.session.add(enrolment)
     return enrolment
@@ -494,7 +516,7 @@ _NOTICE_OF_ACTION = {
 def _staff_action(
     actor: User,
     action: str,
-    enrolment: Enrolment,
+    enrolment: Enrolment | NewEnrolment,
     course: Course,
     now: datetime | None,
     notice: dict[str, object],
@@ -515,7 +537,12 @@ def _staff_action(
 
 
 def _notify(
-    enrolment: Enrolment, kind: str, course: Course, *, now: datetime | None = None, **data: object
+    enrolment: Enrolment | NewEnrolment,
+    kind: str,
+    course: Course,
+    *,
+    now: datetime | None = None,
+    **data: object,
 ) -> None:
     """An in-app notice for the learner and the outbox event that will e-mail it."""
     payload = {"course_id": course.id, "course_title": course.title, **data}
@@ -550,9 +577,10 @@ def _reload(enrolment: Enrolment) -> None:
 
 @dataclass(frozen=True)
 class Placed:
-    """A new enrolment and the waitlist place it was given (None unless waitlisted)."""
+    """A new enrolment (its row as inserted) and the waitlist place it was given (None
+    unless waitlisted)."""
 
-    enrolment: Enrolment
+    enrolment: NewEnrolment
     waitlist_rank: int | None
 
 
@@ -565,7 +593,7 @@ def enrol(
     (the course needs approval, for self-enrolment). A second request for the same
     learner, even one racing the first, raises ``already_enrolled`` and changes nothing.
     """
-    return _enrol(actor, course, user if user is not None else actor, now=now).enrolment
+    return _attach(_enrol(actor, course, user if user is not None else actor, now=now).enrolment)
 
 
 def enrol_in_course(
@@ -607,7 +635,7 @@ def _enrol(
     if refusal is not None:
         raise refusal
 
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "course_id": course.id,
         "user_id": learner.id,
         "enrolled_by_id": actor.id if on_behalf else None,
@@ -623,15 +651,15 @@ def _enrol(
     place = None
     if on_behalf or not course.approval_required:
         values["status"], values["waitlist_position"], place = _seat_or_place(course)
-    enrolment = _insert_unless_enrolled(values)
-    if enrolment is None:
+    new = _insert_unless_enrolled(values)
+    if new is None:
         # A concurrent request for the same learner got there first. Seats taken above
         # go back when the caller rolls back, as it does on every DomainError.
         raise _already_enrolled(active_enrolment(learner, course))
     if on_behalf:
-        status = str(enrolment.status)
-        _staff_action(actor, "add", enrolment, course, now, {"status": status}, status=status)
-    return Placed(enrolment, place)
+        status = str(new.status)
+        _staff_action(actor, "add", new, course, now, {"status": status}, status=status)
+    return Placed(new, place)
 
 
 def cancel(
