@@ -8,11 +8,12 @@ About a minute and a half on two cores, most of it the application's rounds.
 
 Builds its own PostgreSQL database (dropped and rebuilt on every run, so never point it
 at one whose data you want): the schema from the migrations, one published course with
-one offline session that starts five minutes after seeding (so its check-in window, by
-default from 30 minutes before the start to 30 minutes after, is open, and checking in
-now is on time), a trainer of the course, and ``--learners`` learners, each enrolled
-(status enrolled, the course's seats taken accordingly) and holding one API token
-(issued by ``courses.services.tokens``). Check-in is opened by the trainer through
+``--sessions`` (default 4) weekly offline sessions, the first of which starts five
+minutes after seeding (so its check-in window, by default from 30 minutes before the
+start to 30 minutes after, is open, and checking in now is on time), a trainer of the
+course, and ``--learners`` learners, each enrolled (status enrolled, the course's
+seats taken accordingly) and holding one API token (issued by
+``courses.services.tokens``). Check-in is opened by the trainer through
 ``courses.services.checkin.open_checkin``, which sets the session's 6-digit code.
 
 Ours: the real application (``academy.wsgi:app``) served by gunicorn on a free loopback
@@ -21,11 +22,11 @@ refused check-ins count against a learner, so the storm is not limited);
 ``--clients`` threads, each with its own ``http.client`` connection, wait at a barrier
 and then POST ``/api/v1/checkin`` with ``{"session_id": …, "code": "<the code>"}`` and
 the learners' bearer tokens, every learner once, as fast as the server answers. Each
-answer must be a 201 with status ``present`` (on time). The course has this one session
-only, so a learner checked in on time for the whole of it has the course's class hours
-and every check-in also completes the enrolment (its status and hours, an
-``enrolment.completed`` outbox event and a notice, in the check-in's transaction): the
-heaviest check-in, that of a course's last session.
+answer must be a 201 with status ``present`` (on time). Every check-in also evaluates
+the enrolment's completion (in the check-in's transaction). With ``--sessions 1`` the
+course has this one session only, so every check-in also completes the enrolment (its
+status and hours, an ``enrolment.completed`` outbox event and a notice): the heaviest
+check-in, that of a course's last session.
 
 Baseline: the same number of psycopg connections, each in a thread, inserting for every
 learner in one transaction the attendance row the check-in ends with (``INSERT INTO
@@ -103,7 +104,7 @@ BASELINE_INSERT = (
 # ---- the database ---------------------------------------------------------------------------
 
 
-def seed(env: dict[str, str], learners: int) -> dict[str, Any]:
+def seed(env: dict[str, str], learners: int, sessions: int = 4) -> dict[str, Any]:
     """Migrate to head, then write the course, its session, its trainer and the enrolled
     learners with their tokens, and open check-in.
 
@@ -170,6 +171,20 @@ def seed(env: dict[str, str], learners: int) -> dict[str, Any]:
             class_hours=CLASS_HOURS,
         )
         db.session.add(session)
+        for week in range(1, sessions):  # the course's later sessions, weekly
+            later = starts + timedelta(weeks=week)
+            db.session.add(
+                CourseSession(
+                    course_id=course.id,
+                    title=f"第{week + 1}讲",
+                    starts_at=later,
+                    ends_at=later + timedelta(hours=SESSION_HOURS),
+                    mode=SessionMode.OFFLINE,
+                    venue="学院本部",
+                    room="301",
+                    class_hours=CLASS_HOURS,
+                )
+            )
         db.session.flush()
         user_ids = db.session.scalars(
             sa.insert(User).returning(User.id, sort_by_parameter_order=True),
@@ -386,6 +401,13 @@ def storm_baseline(url: str, seeded: dict[str, Any], clients: int) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=500)
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=4,
+        help="sessions of the course; the storm is at the first (1: every check-in "
+        "completes the course)",
+    )
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
@@ -420,7 +442,7 @@ def main() -> None:
         env.pop(name, None)
     print(f"building {args.database} …", flush=True)
     rebuild_database(args.database)
-    seeded = seed(env, args.learners)
+    seeded = seed(env, args.learners, args.sessions)
     session_id, code = seeded["session_id"], seeded["code"]
     secrets = [secret for _, _, secret in seeded["learners"]]
     print(
@@ -480,7 +502,8 @@ def main() -> None:
 
     server_kind = f"{args.threads} threads (gthread)" if args.threads else "sync"
     print(
-        f"\ncheck-in storm: {args.learners} learners, one session, {args.clients} clients, "
+        f"\ncheck-in storm: {args.learners} learners, first of {args.sessions} sessions, "
+        f"{args.clients} clients, "
         f"gunicorn {args.workers} workers × {server_kind}, tokens "
         f"{'used a moment ago' if args.tokens_used else 'first used'}, "
         f"median of {args.repeat} rounds, database {args.database}"

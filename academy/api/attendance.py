@@ -103,9 +103,12 @@ class VideoStateSchema(Schema):
     complete = fields.Boolean()
 
 
+_FIELDS = tuple(AttendanceSchema._declared_fields)
+
+
 def _snapshot(record: AttendanceRecord) -> dict[str, Any]:
     """The record's fields as they are now (read before the commit expires them)."""
-    return {name: getattr(record, name) for name in AttendanceSchema().fields}
+    return {name: getattr(record, name) for name in _FIELDS}
 
 
 ERRORS = {

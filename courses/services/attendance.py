@@ -714,10 +714,24 @@ def _course_facts_statement() -> sa.Select[Any]:
     )
 
 
-def course_facts(course_id: int, now: datetime) -> CourseFacts:
-    """What completion depends on in the course, in one statement."""
-    row = db.session.execute(_course_facts_statement(), {"course_id": course_id}).one()
-    course_id, title, feedback_required, threshold, hours, last_end = row
+@functools.cache
+def _learner_facts_statement() -> sa.Select[Any]:
+    """The course's facts plus one learner's credited hours and feedback."""
+    user_id = sa.bindparam("user_id")
+    earned = (
+        sa.select(sa.func.coalesce(sa.func.sum(AttendanceRecord.credited_hours), 0))
+        .join(CourseSession, CourseSession.id == AttendanceRecord.session_id)
+        .where(CourseSession.course_id == Course.id, AttendanceRecord.user_id == user_id)
+        .scalar_subquery()
+    )
+    gave = sa.exists().where(
+        FeedbackResponse.course_id == Course.id, FeedbackResponse.user_id == user_id
+    )
+    return _course_facts_statement().add_columns(earned, gave)
+
+
+def _facts(row: Any, now: datetime) -> CourseFacts:
+    course_id, title, feedback_required, threshold, hours, last_end = row[:6]
     hours = float(hours or 0)
     required = float(
         (Decimal(str(threshold)) * Decimal(str(hours))).quantize(
@@ -726,6 +740,22 @@ def course_facts(course_id: int, now: datetime) -> CourseFacts:
     )
     finished = last_end is not None and last_end <= now
     return CourseFacts(course_id, title, feedback_required, hours, required, finished)
+
+
+def course_facts(course_id: int, now: datetime) -> CourseFacts:
+    """What completion depends on in the course, in one statement."""
+    return _facts(
+        db.session.execute(_course_facts_statement(), {"course_id": course_id}).one(), now
+    )
+
+
+def learner_facts(course_id: int, user_id: int, now: datetime) -> tuple[CourseFacts, float, bool]:
+    """The course's facts, the learner's credited hours in it and whether they gave
+    feedback, in one statement."""
+    row = db.session.execute(
+        _learner_facts_statement(), {"course_id": course_id, "user_id": user_id}
+    ).one()
+    return _facts(row, now), round(float(row[6] or 0), 2), bool(row[7])
 
 
 def earned_hours(course_id: int, user_ids: list[int]) -> dict[int, float]:
@@ -753,6 +783,8 @@ def evaluate_completion(
     if enrolment.status not in ATTENDING_STATUSES:
         return None
     now = now or utcnow()
+    if facts is None and earned is None and feedback_given is None:
+        facts, earned, feedback_given = learner_facts(enrolment.course_id, enrolment.user_id, now)
     facts = facts or course_facts(enrolment.course_id, now)
     if earned is None:
         earned = earned_hours(facts.course_id, [enrolment.user_id]).get(enrolment.user_id, 0.0)
