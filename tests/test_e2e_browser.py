@@ -206,3 +206,49 @@ def test_trainer_shows_the_qr_code_and_a_learner_checks_in_on_a_phone(
     )
     assert record is not None and record.method == AttendanceMethod.QR
     assert record.checked_in_at is not None
+
+
+def test_the_session_page_joins_and_keeps_sending_heartbeats(app, app_ctx, live_server, phone):
+    from datetime import UTC, datetime, timedelta
+
+    from courses.db import db
+    from courses.models import AttendanceRecord, SessionMode
+    from tests.factories import make_course, make_enrolment, make_session
+
+    course = make_course("线上督导", mode="online")
+    session = make_session(
+        course,
+        starts_at=datetime.now(UTC) - timedelta(minutes=10),
+        mode=SessionMode.ONLINE,
+        meeting_url=f"{live_server}/healthz",
+    )
+    learner = make_user("线上学员", email="online.e2e@example.org")
+    make_enrolment(course, learner)
+    app.config["HEARTBEAT_SECONDS"] = 1  # a minute in production
+    try:
+        phone.goto(f"{live_server}/login")
+        phone.fill("input[name=login]", learner.email)
+        phone.fill("input[name=password]", DEFAULT_PASSWORD)
+        phone.click("form button[type=submit]")
+        phone.wait_for_load_state()
+        phone.goto(f"{live_server}/sessions/{session.id}")
+        assert _fits_the_screen(phone)
+        with phone.expect_popup() as meeting:
+            phone.click("#join-form button[type=submit]")
+        assert meeting.value.url.endswith("/healthz")  # the meeting opened in a new tab
+        phone.wait_for_selector("#presence-status:not([hidden])", timeout=10_000)
+
+        def record() -> AttendanceRecord | None:
+            db.session.rollback()
+            return db.session.scalar(
+                db.select(AttendanceRecord).where(AttendanceRecord.user_id == learner.id)
+            )
+
+        joined = record()
+        assert joined is not None and joined.online_minutes >= 1
+        first_seen = joined.first_seen_online_at
+        phone.wait_for_timeout(2500)
+        later = record()
+        assert later is not None and later.last_seen_online_at > first_seen
+    finally:
+        app.config["HEARTBEAT_SECONDS"] = 60

@@ -196,6 +196,7 @@ def session_page(session_id: int) -> str:
         now=utcnow(),
         button=ButtonForm(),
         required_share=attendance.VIDEO_SHARE_REQUIRED,
+        heartbeat_seconds=current_app.config.get("HEARTBEAT_SECONDS", 60),
     )
 
 

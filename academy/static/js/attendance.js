@@ -31,7 +31,8 @@
   }
   function startBeating() {
     if (beating) { return; }
-    beating = window.setInterval(beat, 60 * 1000);
+    var seconds = parseInt(page.dataset.heartbeatSeconds, 10) || 60;
+    beating = window.setInterval(beat, seconds * 1000);
   }
   if (joinForm) {
     // The form opens the meeting in a new tab and records the join; from then on
