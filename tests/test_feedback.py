@@ -395,3 +395,29 @@ def test_enrolment_is_unchanged_by_a_refused_survey(app_ctx):
         _submit(learner, course, (9, 9, 9))
     db.session.rollback()
     assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.ENROLLED
+
+
+def test_satisfaction_is_averaged_per_trainer_over_their_courses(app_ctx, client, login_as):
+    wang, li = make_trainer(name="王讲师"), make_trainer(name="李讲师")
+    first = _finished_course(trainers=[wang])
+    shared = _finished_course(trainers=[wang, li])
+    make_course(trainers=[li], sessions=1, first_session_at=PAST)  # no responses yet
+    for course, scores in ((first, (5, 5, 4)), (shared, (3, 4, 2)), (shared, (4, 3, 3))):
+        learner = make_user()
+        make_enrolment(course, learner)
+        _submit(learner, course, scores)
+    db.session.commit()
+    rows = {row.name: row for row in feedback_service.satisfaction_by_trainer(make_admin())}
+    assert (rows["王讲师"].courses, rows["王讲师"].responses) == (2, 3)
+    assert (rows["王讲师"].content_average, rows["王讲师"].trainer_average) == (4.0, 4.0)
+    assert rows["王讲师"].organisation_average == 3.0
+    assert (rows["李讲师"].courses, rows["李讲师"].responses) == (1, 2)
+    assert rows["李讲师"].content_average == 3.5
+    # A trainer sees only their own line; learners are refused.
+    assert [row.name for row in feedback_service.satisfaction_by_trainer(li)] == ["李讲师"]
+    with pytest.raises(PermissionDenied):
+        feedback_service.satisfaction_by_trainer(make_user())
+    login_as(wang)
+    page = client.get("/manage/feedback")
+    assert page.status_code == 200
+    assert "王讲师" in page.get_data(as_text=True) and "李讲师" not in page.get_data(as_text=True)

@@ -141,3 +141,25 @@ def test_the_openapi_document_describes_the_feedback_routes(app_ctx, client):
     route = paths["/api/v1/courses/{course_id}/feedback"]
     assert {"get", "post"} <= set(route)
     assert {"201", "403", "409", "422"} <= set(route["post"]["responses"])
+
+
+def test_satisfaction_by_trainer_through_the_api(app_ctx, client):
+    trainer = make_trainer(name="周讲师")
+    course = _course(trainers=[trainer])
+    learner = make_user()
+    make_enrolment(course, learner)
+    client.post(f"/api/v1/courses/{course.id}/feedback", json=SCORES, headers=auth(learner))
+    rows = client.get("/api/v1/feedback/trainers", headers=auth(make_admin())).get_json()
+    assert rows == [
+        {
+            "trainer_id": trainer.id,
+            "name": "周讲师",
+            "courses": 1,
+            "responses": 1,
+            "content_average": 5.0,
+            "trainer_average": 4.0,
+            "organisation_average": 4.0,
+        }
+    ]
+    assert client.get("/api/v1/feedback/trainers", headers=auth(trainer)).get_json() == rows
+    assert_error(client.get("/api/v1/feedback/trainers", headers=auth(learner)), 403, "forbidden")

@@ -120,3 +120,24 @@ def summary(args: dict[str, Any], course_id: int) -> dict[str, Any]:
         "page": comments.page,
         "per_page": comments.per_page,
     }
+
+
+class TrainerSatisfactionSchema(Schema):
+    trainer_id = fields.Integer()
+    name = fields.String()
+    courses = fields.Integer(metadata={"description": "courses with at least one response"})
+    responses = fields.Integer()
+    content_average = fields.Float(allow_none=True)
+    trainer_average = fields.Float(allow_none=True)
+    organisation_average = fields.Float(allow_none=True)
+
+
+@blp.get("/feedback/trainers")
+@blp.response(200, TrainerSatisfactionSchema(many=True))
+@_document_errors(403)
+@blp.doc(security=BEARER)
+@token_required()
+def by_trainer() -> list[feedback_service.TrainerSatisfaction]:
+    """Survey averages over each trainer's courses: every trainer for admins, a
+    trainer's own line for trainers."""
+    return feedback_service.satisfaction_by_trainer(current_api_user())

@@ -68,3 +68,13 @@ def summary(course_id: int) -> str:
         per_page=COMMENTS_PER_PAGE,
     )
     return render_template("feedback/summary.html", course=course, summary=result)
+
+
+@bp.get("/manage/feedback")
+@login_required
+def by_trainer() -> str:
+    """Satisfaction averaged over each trainer's courses (admins see every trainer)."""
+    if not (current_user.is_admin or current_user.is_trainer):
+        abort(403)
+    rows = feedback_service.satisfaction_by_trainer(current_user)
+    return render_template("feedback/trainers.html", rows=rows)

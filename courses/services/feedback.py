@@ -32,7 +32,14 @@ from flask_babel import lazy_gettext as _l
 
 from courses.db import db, utcnow
 from courses.errors import Conflict, PermissionDenied, ValidationFailed
-from courses.models import Course, CourseSession, Enrolment, FeedbackResponse, User
+from courses.models import (
+    Course,
+    CourseSession,
+    Enrolment,
+    FeedbackResponse,
+    User,
+    course_trainers,
+)
 from courses.services import permissions
 from courses.services.attendance import ATTENDING_STATUSES, evaluate_completion
 from courses.services.pagination import MAX_PER_PAGE, Page
@@ -262,3 +269,45 @@ def feedback_summary(
         organisation_average=_float(organisation),
         comments=comments,
     )
+
+
+@dataclass(frozen=True)
+class TrainerSatisfaction:
+    trainer_id: int
+    name: str
+    courses: int
+    responses: int
+    content_average: float | None
+    trainer_average: float | None
+    organisation_average: float | None
+
+
+def satisfaction_by_trainer(actor: User) -> list[TrainerSatisfaction]:
+    """The survey averages over each trainer's courses, in one grouped statement: every
+    trainer for admins, only their own line for a trainer (others get 403). A course
+    with two trainers counts for both."""
+    if actor is None or not (actor.is_admin or actor.is_trainer):
+        raise PermissionDenied()
+    statement = (
+        sa.select(
+            User.id,
+            User.name,
+            sa.func.count(sa.distinct(FeedbackResponse.course_id)),
+            sa.func.count(FeedbackResponse.id),
+            _average(FeedbackResponse.content_score),
+            _average(FeedbackResponse.trainer_score),
+            _average(FeedbackResponse.organisation_score),
+        )
+        .join(course_trainers, course_trainers.c.user_id == User.id)
+        .join(FeedbackResponse, FeedbackResponse.course_id == course_trainers.c.course_id)
+        .group_by(User.id, User.name)
+        .order_by(User.name, User.id)
+    )
+    if not actor.is_admin:
+        statement = statement.where(User.id == actor.id)
+    return [
+        TrainerSatisfaction(
+            trainer_id, name, int(courses), int(responses), _float(c), _float(t), _float(o)
+        )
+        for trainer_id, name, courses, responses, c, t, o in db.session.execute(statement)
+    ]
