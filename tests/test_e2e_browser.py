@@ -252,3 +252,69 @@ def test_the_session_page_joins_and_keeps_sending_heartbeats(app, app_ctx, live_
         assert later is not None and later.last_seen_online_at > first_seen
     finally:
         app.config["HEARTBEAT_SECONDS"] = 60
+
+
+def test_the_recording_reports_the_ranges_played_and_earns_the_session(
+    app, app_ctx, live_server, phone, tmp_path
+):
+    import math
+    import struct
+    import wave
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from courses.db import db
+    from courses.models import AttendanceRecord, SessionMode, VideoProgress
+    from tests.factories import make_course, make_enrolment, make_session
+
+    # A three-second recording served by the site itself (the page allows only its own
+    # origin): the static files plus a generated WAV file.
+    static = tmp_path / "static"
+    shutil.copytree(Path(app.static_folder), static)
+    with wave.open(str(static / "recording.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / 8000)))
+                for n in range(8000 * 3)
+            )
+        )
+    course = make_course("录播课", mode="online")
+    session = make_session(
+        course,
+        starts_at=datetime.now(UTC) - timedelta(days=1),
+        mode=SessionMode.RECORDED,
+        video_url=f"{live_server}/static/recording.wav",
+    )
+    learner = make_user("录播学员", email="video.e2e@example.org")
+    make_enrolment(course, learner)
+    original = app.static_folder
+    app.static_folder = str(static)
+    try:
+        phone.goto(f"{live_server}/login")
+        phone.fill("input[name=login]", learner.email)
+        phone.fill("input[name=password]", DEFAULT_PASSWORD)
+        phone.click("form button[type=submit]")
+        phone.wait_for_load_state()
+        phone.goto(f"{live_server}/sessions/{session.id}")
+        phone.evaluate(
+            "() => { const v = document.getElementById('recording'); v.muted = true;"
+            " return v.play(); }"
+        )
+        phone.wait_for_function("() => document.getElementById('recording').ended", timeout=20_000)
+        phone.wait_for_function(
+            "() => document.getElementById('watched').value >= 90", timeout=10_000
+        )
+    finally:
+        app.static_folder = original
+    db.session.rollback()
+    progress = db.session.scalar(
+        db.select(VideoProgress).where(VideoProgress.user_id == learner.id)
+    )
+    assert progress is not None and progress.watched_seconds >= 2
+    record = db.session.scalar(
+        db.select(AttendanceRecord).where(AttendanceRecord.user_id == learner.id)
+    )
+    assert record is not None and record.video_complete
