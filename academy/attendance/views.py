@@ -110,6 +110,9 @@ def _checkin_page(
         checkout_until=checkin.checkout_until(session),
         now=utcnow(),
         has_pass=has_pass or _presence_seen(session.id) is not None,
+        # A scanned code checks in as the page opens (by its form, so still a POST);
+        # a page shown again after a refusal waits for the learner.
+        auto_submit=request.method == "GET",
     ), status
 
 
