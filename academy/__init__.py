@@ -7,10 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 #: The project root in a checkout, or site-packages in a wheel install: both hold
 #: ``templates/`` and ``migrations/`` beside the ``academy`` package.
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in routes: only integers that fit the database's integer columns
+    match, so a larger one is simply not found (404) rather than a database error."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -44,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)  # every page form; the API blueprints are exempt (token auth)
     errors.init_app(app)
 
+    app.url_map.converters["int"] = DatabaseId
     _register_blueprints(app)
     ratelimit.init_app(app)
 

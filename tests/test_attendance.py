@@ -373,7 +373,7 @@ def test_skipping_to_the_end_earns_nothing(recorded):  # type: ignore[no-untyped
     _course, session, learner = recorded
     now = START + timedelta(days=1)
     state = attendance.record_video_progress(
-        learner, session, [[0, 20], [3580, 3600]], 3600, now=now
+        learner, session, [[0, 20], [7180, 7200]], 7200, now=now
     )
     db.session.commit()
     assert not state.complete
@@ -385,14 +385,14 @@ def test_video_credit_needs_ninety_percent_actually_watched(recorded):  # type: 
     _course, session, learner = recorded
     now = START + timedelta(days=1)
     state = None
-    for second in range(0, 3240, 60):  # reports every minute of the ranges played so far
+    for second in range(0, 6480, 60):  # reports every minute of the ranges played so far
         now += timedelta(seconds=60)
         state = attendance.record_video_progress(
-            learner, session, [[second, second + 60]], 3600, now=now
+            learner, session, [[second, second + 60]], 7200, now=now
         )
     db.session.commit()
     assert state is not None and state.complete
-    assert state.watched_seconds == 3240  # exactly 90 %
+    assert state.watched_seconds == 6480  # exactly 90 %
     record = _record(session, learner)
     assert record.video_complete
     assert record.status == AttendanceStatus.PRESENT
@@ -403,12 +403,28 @@ def test_video_credit_needs_ninety_percent_actually_watched(recorded):  # type: 
 def test_watched_time_cannot_grow_faster_than_playback(recorded):  # type: ignore[no-untyped-def]
     _course, session, learner = recorded
     now = START + timedelta(days=1)
-    attendance.record_video_progress(learner, session, [[0, 30]], 3600, now=now)
+    attendance.record_video_progress(learner, session, [[0, 30]], 7200, now=now)
     with pytest.raises(ValidationFailed) as refused:
         attendance.record_video_progress(
-            learner, session, [[0, 3600]], 3600, now=now + timedelta(seconds=30)
+            learner, session, [[0, 7200]], 7200, now=now + timedelta(seconds=30)
         )
     assert refused.value.code == "implausible_progress"
+    # Nor by waiting between two reports: 27 minutes allow 2 × 27 min + 1 min, not 1 h.
+    with pytest.raises(ValidationFailed) as refused:
+        attendance.record_video_progress(
+            learner, session, [[0, 3600]], 7200, now=now + timedelta(minutes=27)
+        )
+    assert refused.value.code == "implausible_progress"
+
+
+def test_a_video_too_short_for_its_class_hours_earns_nothing(recorded):  # type: ignore[no-untyped-def]
+    _course, session, learner = recorded  # 2.67 class hours: at least an hour of video
+    with pytest.raises(ValidationFailed) as refused:
+        attendance.record_video_progress(
+            learner, session, [[0, 10]], 10, now=START + timedelta(days=1)
+        )
+    assert refused.value.code == "implausible_duration"
+    assert _record(session, learner) is None
 
 
 def test_bad_ranges_are_refused(recorded):  # type: ignore[no-untyped-def]

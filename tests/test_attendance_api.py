@@ -344,25 +344,26 @@ def test_video_progress_through_the_api(client, app_ctx):  # type: ignore[no-unt
     make_enrolment(course, learner)
     url = f"/api/v1/sessions/{session.id}/video-progress"
     skipped = client.post(
-        url, json={"ranges": [[0, 10], [590, 600]], "duration": 600}, headers=auth(learner)
+        url, json={"ranges": [[0, 10], [7190, 7200]], "duration": 7200}, headers=auth(learner)
     )
     assert skipped.status_code == 200, skipped.get_data(as_text=True)
     assert skipped.get_json() == {
         "watched_seconds": 20,
-        "duration_seconds": 600,
-        "share": 0.0333,
+        "duration_seconds": 7200,
+        "share": 0.0028,
         "complete": False,
     }
     assert (
         error_code(
-            client.post(url, json={"ranges": [[0, 600]], "duration": 600}, headers=auth(learner)),
+            client.post(url, json={"ranges": [[0, 7200]], "duration": 7200}, headers=auth(learner)),
             422,
         )
         == "implausible_progress"
     )
     assert (
         error_code(
-            client.post(url, json={"ranges": [[5, 1]], "duration": 600}, headers=auth(learner)), 422
+            client.post(url, json={"ranges": [[5, 1]], "duration": 7200}, headers=auth(learner)),
+            422,
         )
         == "invalid_ranges"
     )
@@ -380,3 +381,36 @@ def test_the_openapi_document_covers_the_attendance_routes(client, app_ctx):  # 
         "/sessions/{session_id}/video-progress",
     ):
         assert any(p.endswith(path) for p in paths), path
+
+
+def test_absent_or_excused_earn_no_minutes_and_huge_ids_are_refused(client, onsite):  # type: ignore[no-untyped-def]
+    trainer, _course, session, learner = onsite
+    url = f"/api/v1/sessions/{session.id}/attendance"
+    for status in ("absent", "excused"):
+        marks = [{"user_id": learner.id, "status": status, "minutes": 120}]
+        assert (
+            error_code(client.post(url, json=marks, headers=auth(trainer)), 422) == "invalid_marks"
+        )
+    huge = 10**20
+    assert (
+        error_code(
+            client.post(url, json=[{"user_id": huge, "status": "present"}], headers=auth(trainer)),
+            422,
+        )
+        == "validation_error"
+    )
+    assert (
+        error_code(
+            client.post(
+                "/api/v1/checkin",
+                json={"session_id": huge, "code": "123456"},
+                headers=auth(learner),
+            ),
+            422,
+        )
+        == "validation_error"
+    )
+    assert (
+        client.get(f"/api/v1/sessions/{huge}/attendance", headers=auth(trainer)).status_code == 404
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceRecord)) == 0

@@ -220,11 +220,69 @@ def test_the_session_page_reports_video_ranges(client, login_as, app_ctx):  # ty
     page = client.get(f"/sessions/{session.id}")
     assert "<video" in page.get_data(as_text=True)
     reply = client.post(
-        f"/sessions/{session.id}/video-progress", json={"ranges": [[0, 50]], "duration": 100}
+        f"/sessions/{session.id}/video-progress", json={"ranges": [[0, 50]], "duration": 7200}
     )
     assert reply.status_code == 200
     assert reply.get_json()["watched_seconds"] == 50
     refused = client.post(
-        f"/sessions/{session.id}/video-progress", json={"ranges": "x", "duration": 100}
+        f"/sessions/{session.id}/video-progress", json={"ranges": "x", "duration": 7200}
     )
     assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_ranges"
+
+
+# ---- bad input gets a clear answer, never a 500 ------------------------------------------------
+
+
+def test_odd_tokens_and_codes_are_refused_clearly(client, login_as, room):  # type: ignore[no-untyped-def]
+    _trainer, _course, session, learner = room
+    assert client.get(f"/checkin/{session.id}?t=%C3%A9").status_code == 302  # to log in
+    login_as(learner)
+    shown = client.get(f"/checkin/{session.id}?t=OLDPHOTO")
+    assert shown.status_code == 200
+    assert "该二维码已过期或不属于本课次" in shown.get_data(as_text=True)
+    assert client.post(f"/checkin/{session.id}", data={"code": "一二三四五六"}).status_code == 422
+    assert client.get("/checkin/100000000000000000000").status_code == 404
+    assert _records() == []
+    # Full-width digits, as Chinese phone keyboards type them, are the code.
+    wide = "".join(chr(ord("０") + int(d)) for d in session.checkin_code)
+    assert client.post(f"/checkin/{session.id}", data={"code": wide}).status_code == 302
+    assert _records()[0].method == AttendanceMethod.CODE
+
+
+def test_a_learner_marked_absent_who_then_checks_in_is_late(client, login_as, room):  # type: ignore[no-untyped-def]
+    from courses.models import AuditLogEntry
+    from courses.services import attendance
+
+    trainer, _course, session, learner = room
+    attendance.mark(trainer, session, [{"user_id": learner.id, "status": "absent"}])
+    db.session.commit()
+    late = session.starts_at + timedelta(minutes=15)
+    checkin.check(learner, session, code=session.checkin_code, now=late)
+    db.session.commit()
+    (record,) = _records()
+    assert (record.status, record.manual) == (AttendanceStatus.LATE, False)
+    assert record.minutes == 105
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditLogEntry)
+            .where(AuditLogEntry.action == "attendance.checked_in_after_mark")
+        )
+        == 1
+    )
+
+
+def test_a_json_array_is_not_a_progress_report(client, login_as, app_ctx):  # type: ignore[no-untyped-def]
+    course = make_course(mode="online")
+    session = make_session(
+        course,
+        starts_at=_now() - timedelta(days=2),
+        mode=SessionMode.RECORDED,
+        video_url="https://video.example.org/4.mp4",
+    )
+    learner = make_user()
+    make_enrolment(course, learner)
+    login_as(learner)
+    refused = client.post(f"/sessions/{session.id}/video-progress", json=[1, 2])
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "invalid_ranges"

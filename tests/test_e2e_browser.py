@@ -265,8 +265,9 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
     from courses.models import AttendanceRecord, SessionMode, VideoProgress
     from tests.factories import make_course, make_enrolment, make_session
 
-    # A three-second recording served by the site itself (the page allows only its own
-    # origin): the static files plus a generated WAV file.
+    # A sixteen-second recording served by the site itself (the page allows only its own
+    # origin): the static files plus a generated WAV file. The session is worth 0.01 class
+    # hours (27 seconds), so the recording is long enough for them.
     static = tmp_path / "static"
     shutil.copytree(Path(app.static_folder), static)
     with wave.open(str(static / "recording.wav"), "wb") as out:
@@ -276,7 +277,7 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
         out.writeframes(
             b"".join(
                 struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / 8000)))
-                for n in range(8000 * 3)
+                for n in range(8000 * 16)
             )
         )
     course = make_course("录播课", mode="online")
@@ -285,6 +286,7 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
         starts_at=datetime.now(UTC) - timedelta(days=1),
         mode=SessionMode.RECORDED,
         video_url=f"{live_server}/static/recording.wav",
+        class_hours=0.01,
     )
     learner = make_user("录播学员", email="video.e2e@example.org")
     make_enrolment(course, learner)
@@ -299,7 +301,7 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
         phone.goto(f"{live_server}/sessions/{session.id}")
         phone.evaluate(
             "() => { const v = document.getElementById('recording'); v.muted = true;"
-            " return v.play(); }"
+            " v.playbackRate = 4; return v.play(); }"
         )
         phone.wait_for_function("() => document.getElementById('recording').ended", timeout=20_000)
         phone.wait_for_function(

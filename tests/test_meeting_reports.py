@@ -629,3 +629,34 @@ def test_a_hybrid_session_takes_reports_and_lists_them_newest_first(setting) -> 
     listed = meeting_reports.imports_for_session(trainer, hybrid)
     assert [i.id for i in listed] == [second.id, first.id]
     assert db.session.get(CourseSession, hybrid.id).mode == SessionMode.HYBRID
+
+
+def test_a_broken_xlsx_file_is_an_invalid_report_not_a_crash():
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from courses.errors import ValidationFailed
+    from courses.services import meeting_reports
+
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "手机号", "参会时长"])
+    book.active.append(["张三", "13800000000", "90"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    broken = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(broken, "w") as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":  # a cell naming a missing string
+                data = data.replace(
+                    b"</sheetData>", b"<row r='3'><c r='A3' t='s'><v>99</v></c></row></sheetData>"
+                )
+            target.writestr(item, data)
+    with pytest.raises(ValidationFailed) as refused:
+        meeting_reports.parse_report("report.xlsx", broken.getvalue())
+    assert refused.value.code == "invalid_report"

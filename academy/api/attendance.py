@@ -63,8 +63,11 @@ class TokenSchema(Schema):
     url = fields.String(metadata={"description": "the check-in page with the token: the QR code"})
 
 
+DATABASE_ID = validate.Range(min=1, max=2**31 - 1)
+
+
 class CheckinRequestSchema(Schema):
-    session_id = fields.Integer(required=True)
+    session_id = fields.Integer(required=True, validate=DATABASE_ID)
     token = fields.String(load_default=None, validate=validate.Length(max=64))
     code = fields.String(load_default=None, validate=validate.Length(max=12))
     action = fields.String(
@@ -74,7 +77,7 @@ class CheckinRequestSchema(Schema):
 
 
 class MarkSchema(Schema):
-    user_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True, validate=DATABASE_ID)
     status = fields.Enum(AttendanceStatus, by_value=True, required=True)
     minutes = fields.Integer(load_default=None, allow_none=True)
 

@@ -133,6 +133,14 @@ def checkin_page(session_id: int) -> Any:
         return _remember_presence(response, session.id, now) if scanned else response
     form = CheckinForm()
     if request.method == "GET":
+        if token and not scanned:
+            flash(
+                _(
+                    "This QR code has expired or belongs to another session. "
+                    "Scan the code on the screen again."
+                ),
+                "error",
+            )
         if scanned:
             page, status = _checkin_page(session, form, has_pass=True)
             return _remember_presence(make_response(page, status), session.id, now)
@@ -152,13 +160,16 @@ def checkin_page(session_id: int) -> Any:
         db.session.rollback()
         flash(str(error.message), "error")
         return _checkin_page(session, form, 403 if error.status == 403 else 422)
+    response = redirect(url_for(".checkin", session_id=session.id))
+    if not result.already:  # the pass has done its work
+        response.delete_cookie(PASS_COOKIE, path="/checkin/")
     if result.action == checkin.CHECK_OUT:
         flash(_("Checked out. Thank you for coming!"), "success")
     elif result.already:
         flash(_("You are already checked in."), "info")
     else:
         flash(_("Checked in. Welcome!"), "success")
-    return redirect(url_for(".checkin", session_id=session.id))
+    return response
 
 
 @bp.get("/checkin")
@@ -248,7 +259,9 @@ def heartbeat(session_id: int) -> Any:
 @login_required
 def video_progress(session_id: int) -> Any:
     session = attendance.get_session(session_id)
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        body = {}
     try:
         state = attendance.record_video_progress(
             current_user, session, body.get("ranges"), body.get("duration")
@@ -295,7 +308,7 @@ def checkin_screen(session_id: int) -> str:
         opens=opens,
         closes=closes,
         checked_in=attendance.checked_in_count(session),
-        attending=len(attendance.session_roster(current_user, session)),
+        attending=attendance.attending_count(session),
         step_seconds=checkin.STEP_SECONDS,
     )
 
@@ -403,6 +416,10 @@ def _changed_marks(lines: list[attendance.RosterLine]) -> list[dict[str, Any]]:
         if not status_changed and not minutes_changed:
             continue
         mark: dict[str, Any] = {"user_id": user_id, "status": status}
+        if status in ("absent", "excused"):
+            minutes_text = ""  # nothing to credit
+            if not status_changed:
+                continue
         if minutes_text and (status in ("late", "partial") or not status_changed):
             mark["minutes"] = minutes_text
         marks.append(mark)

@@ -96,6 +96,8 @@ VIDEO_SHARE_REQUIRED = 0.9
 HEARTBEAT_GAP = timedelta(seconds=150)
 #: Fastest playback the player offers: watched time cannot grow faster than this.
 MAX_PLAYBACK_RATE = 2.0
+#: A recording must last at least this share of the class hours it is worth.
+MIN_VIDEO_SHARE_OF_HOURS = 0.5
 VIDEO_REPORT_SLACK_SECONDS = 60
 MANUAL_STATUSES = tuple(AttendanceStatus)
 
@@ -298,6 +300,8 @@ def derive(record: AttendanceRecord, session: CourseSession) -> None:
         record.status = measured.status
         record.minutes = measured.minutes
         record.method = measured.method
+    elif record.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
+        record.minutes = 0
     record.credited_hours = credited_hours(record.minutes, session.class_hours)
 
 
@@ -347,6 +351,9 @@ def parse_marks(session: CourseSession, raw: list[dict[str, Any]]) -> list[Mark]
                 minutes = -1
             if not 0 <= minutes <= full:
                 problems[str(index)] = _l("Minutes must be between 0 and %(full)s.", full=full)
+                continue
+            if minutes > 0 and status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
+                problems[str(index)] = _l("An absent or excused learner has no minutes.")
                 continue
         if user_id in seen:
             problems[str(index)] = _l("This learner is marked twice.")
@@ -624,9 +631,13 @@ def record_video_progress(
 ) -> VideoState:
     """What the player reports as actually played (its ``played`` ranges, never the
     position: skipping to the end plays nothing). Ranges are merged with those already
-    kept; watched time can grow no faster than the fastest playback rate since the
-    previous report allows. At ``VIDEO_SHARE_REQUIRED`` of the video the session is
-    credited in full."""
+    kept. At ``VIDEO_SHARE_REQUIRED`` of the video the session is credited in full.
+
+    The player is the learner's, so what it says is bounded: the video's length is the
+    longest ever reported and must be at least ``MIN_VIDEO_SHARE_OF_HOURS`` of the class
+    hours the session is worth (a ten-second "video" earns no class hours); and the
+    watched time can grow no faster than the fastest playback rate allows, both since
+    the previous report and since the first one."""
     now = now or utcnow()
     if session.mode != SessionMode.RECORDED and not session.video_url:
         raise ValidationFailed(_l("This session has no recorded video."), code="not_recorded")
@@ -635,12 +646,19 @@ def record_video_progress(
             _l("The recording is not available yet."), code="video_not_available"
         )
     ranges, length = parse_ranges(raw_ranges, duration)
+    shortest = MIN_VIDEO_SHARE_OF_HOURS * float(session.class_hours) * minutes_per_class_hour() * 60
     enrolment = require_attendee(session, user)
     progress = db.session.scalars(
         sa.select(VideoProgress)
         .where(VideoProgress.session_id == session.id, VideoProgress.user_id == user.id)
         .with_for_update()
     ).first()
+    duration_seconds = max(progress.duration_seconds if progress else 0, length)
+    if duration_seconds < shortest:
+        raise ValidationFailed(
+            _l("The video is too short for the class hours of this session."),
+            code="implausible_duration",
+        )
     if progress is None:
         progress = VideoProgress(
             session_id=session.id,
@@ -652,17 +670,19 @@ def record_video_progress(
             updated_at=now,
         )
         db.session.add(progress)
-        since = None
-    else:
-        since = progress.updated_at
-    duration_seconds = max(progress.duration_seconds, length)
     kept = [(float(s), float(e)) for s, e in progress.ranges]
-    merged = merge_ranges(kept + ranges)
+    merged = merge_ranges(kept + [(a, min(b, float(duration_seconds))) for a, b in ranges])
     watched = _watched(merged)
     previous = _watched(kept)
-    allowed = VIDEO_REPORT_SLACK_SECONDS + (
-        MAX_PLAYBACK_RATE * (now - since).total_seconds() if since is not None else 0
-    )
+    since_last = (now - progress.updated_at).total_seconds() if progress.ranges else 0
+    since_first = (now - progress.created_at).total_seconds() if progress.ranges else 0
+    allowed = VIDEO_REPORT_SLACK_SECONDS + MAX_PLAYBACK_RATE * max(since_last, 0)
+    allowed_in_all = VIDEO_REPORT_SLACK_SECONDS + MAX_PLAYBACK_RATE * max(since_first, 0)
+    if watched > allowed_in_all:
+        raise ValidationFailed(
+            _l("More was reported as watched than could have been played since the last report."),
+            code="implausible_progress",
+        )
     if watched - previous > allowed:
         raise ValidationFailed(
             _l("More was reported as watched than could have been played since the last report."),
@@ -970,6 +990,19 @@ def checked_in_count(session: CourseSession) -> int:
             sa.select(sa.func.count()).where(
                 AttendanceRecord.session_id == session.id,
                 AttendanceRecord.checked_in_at.is_not(None),
+            )
+        )
+        or 0
+    )
+
+
+def attending_count(session: CourseSession) -> int:
+    """Learners who may attend the session (enrolled, completed or incomplete)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Enrolment.course_id == session.course_id,
+                Enrolment.status.in_(ATTENDING_STATUSES),
             )
         )
         or 0

@@ -31,6 +31,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,7 +39,14 @@ from flask_babel import lazy_gettext as _l
 
 from courses.db import utcnow
 from courses.errors import ValidationFailed
-from courses.models import AttendanceMethod, AttendanceRecord, CourseSession, SessionMode, User
+from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    CourseSession,
+    SessionMode,
+    User,
+)
 from courses.services import attendance, audit
 from courses.settings import to_local
 
@@ -88,9 +96,18 @@ def token_is_valid(session: CourseSession, token: str | None, now: datetime) -> 
     """Whether ``token`` is this session's token of the current or previous step."""
     if not token or session.checkin_secret is None:
         return False
-    token = token.strip().upper()
+    token = unicodedata.normalize("NFKC", token).strip().upper()
+    if not token.isascii() or len(token) > 64:
+        return False
     step = step_of(now)
     return any(hmac.compare_digest(token, token_for(session, s)) for s in (step, step - 1))
+
+
+def normalise_code(code: str) -> str | None:
+    """The code as six ASCII digits (full-width digits, as Chinese keyboards type them,
+    count), or None."""
+    typed = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
+    return typed if typed.isascii() and typed.isdigit() and len(typed) == 6 else None
 
 
 def window(session: CourseSession) -> tuple[datetime, datetime]:
@@ -210,6 +227,17 @@ def check(
                 code="checkin_closed",
             )
         record.checked_in_at = now
+        if record.manual and record.status == AttendanceStatus.ABSENT:
+            # Marked absent at roll-call, then came: the check-in is the better evidence.
+            record.manual = False
+            audit.record(
+                user,
+                "attendance.checked_in_after_mark",
+                "attendance_record",
+                record.id,
+                session_id=session.id,
+                before={"status": record.status.value, "minutes": record.minutes},
+            )
         if not record.manual:
             record.method = method
     else:
@@ -245,7 +273,8 @@ def _proof(
             code="invalid_token",
         )
     if code:
-        if session.checkin_code and hmac.compare_digest(code.strip(), session.checkin_code):
+        typed = normalise_code(code)
+        if typed and session.checkin_code and hmac.compare_digest(typed, session.checkin_code):
             return AttendanceMethod.CODE
         raise ValidationFailed(_l("Wrong check-in code."), code="invalid_code")
     if presence_seen_at is not None and timedelta(0) <= now - presence_seen_at <= PRESENCE_PASS:

@@ -277,15 +277,31 @@ def _xlsx_sheets(data: bytes) -> Iterator[Iterator[Sequence[Any]]]:
     try:
         for sheet in workbook.worksheets:
             if hasattr(sheet, "iter_rows"):
-                yield sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+                yield _guarded(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
     finally:
         workbook.close()
+
+
+def _guarded(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """Rows of untrusted XLSX: any failure while reading them makes the file invalid."""
+    try:
+        yield from rows
+    except Exception as error:  # a broken sheet, a dangling shared string, …
+        raise _invalid() from error
+
+
+#: Largest an XLSX file may be once unpacked.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 
 def _sheets(filename: str, data: bytes) -> Iterator[Iterator[Sequence[Any]]]:
     if data.startswith(b"PK\x03\x04"):
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise _invalid()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:  # a small file that would fill the memory
+            raise _too_large()
         yield from _xlsx_sheets(data)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         raise _invalid(
