@@ -654,3 +654,38 @@ def test_credited_hours_rounding(app_ctx):  # type: ignore[no-untyped-def]
     assert attendance.credited_hours(1, 2) == 0.02  # 0.0222… rounds to 0.02
     assert attendance.credited_hours(50, 3) == 1.11
     assert attendance.credited_hours(500, 3) == 3.0  # capped at the session's hours
+
+
+def test_changing_a_sessions_hours_or_the_threshold_re_evaluates_credit(app_ctx):  # type: ignore[no-untyped-def]
+    from courses.services import courses as course_service
+
+    trainer = make_trainer()
+    course, learner, enrolment = _two_session_course(trainer)
+    for session in course.sessions:
+        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=END)
+    db.session.commit()
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
+    first = course.sessions[0]
+    # Fewer class hours for the first session: its record is worth less at once.
+    course_service.update_session(trainer, first, {"class_hours": 1})
+    db.session.commit()
+    assert (
+        _record(
+            first, db.session.get(type(_enrolment(enrolment.id).user), learner.id)
+        ).credited_hours
+        == 1.0
+    )
+    assert _enrolment(enrolment.id).credited_hours == 3.67
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED  # 3.67 ≥ 0.8 × 3.67
+    # A stricter rule than the learner meets withdraws the completion (no certificate).
+    partial = course.sessions[1]
+    attendance.mark(
+        trainer, partial, [{"user_id": learner.id, "status": "partial", "minutes": 90}], now=END
+    )
+    db.session.commit()
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED  # 1 + 2 = 3 ≥ 0.8 × 3.67
+    course_service.update_course(
+        trainer, db.session.get(type(course), course.id), {"completion_threshold": 0.9}
+    )
+    db.session.commit()
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED  # 3 < 0.9 × 3.67

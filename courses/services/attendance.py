@@ -896,19 +896,35 @@ def _completion_event(enrolment: Enrolment, course: CourseFacts, topic: str, now
     )
 
 
-def evaluate_course(course: Course, now: datetime | None = None) -> dict[str, int]:
+def evaluate_course(
+    course: Course, now: datetime | None = None, *, rederive: CourseSession | None = None
+) -> dict[str, int]:
     """Evaluate every attending enrolment of a course (after its last session, or after
-    a change to its sessions), with the hours summed in one statement."""
+    a change to its sessions or its completion rule), with the hours summed in one
+    statement. ``rederive``: a session whose times or class hours changed, whose records
+    are derived again first. The enrolments are locked before the records, in the order
+    every attendance change takes them."""
     now = now or utcnow()
-    facts = course_facts(course.id, now)
     enrolments = list(
         db.session.scalars(
             sa.select(Enrolment)
             .where(Enrolment.course_id == course.id, Enrolment.status.in_(ATTENDING_STATUSES))
             .order_by(Enrolment.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
+    if rederive is not None:
+        for record in db.session.scalars(
+            sa.select(AttendanceRecord)
+            .where(AttendanceRecord.session_id == rederive.id)
+            .order_by(AttendanceRecord.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            derive(record, rederive)
+        db.session.flush()
+    facts = course_facts(course.id, now)
     user_ids = [e.user_id for e in enrolments]
     earned = earned_hours(course.id, user_ids) if enrolments else {}
     gave = _feedback_givers(course.id, user_ids) if facts.feedback_required else set()

@@ -59,7 +59,7 @@ from courses.models import (
     UserRole,
     course_prerequisites,
 )
-from courses.services import audit, enrolments
+from courses.services import attendance, audit, enrolments
 from courses.services.permissions import (
     can_manage_programme,
     require_course_creator,
@@ -552,6 +552,8 @@ def update_course(actor: User, course: Course, changes: Mapping[str, Any]) -> Co
         or (capacity_before is not None and course.capacity > capacity_before)
     ):
         enrolments.fill_free_seats(actor, course)  # new seats go to the waitlist's head
+    if {"completion_threshold", "feedback_required"} & set(changed):
+        attendance.evaluate_course(course)  # the completion rule changed
     if changed:
         action = "course.update"
         if "status" in changed:
@@ -784,6 +786,10 @@ def _overlapping(
         return db.session.scalar(statement)
 
 
+#: Session fields that change what its attendance records are worth.
+CREDIT_FIELDS = frozenset({"starts_at", "ends_at", "class_hours", "late_after_minutes"})
+
+
 def add_session(actor: User, course: Course, data: Mapping[str, Any]) -> CourseSession:
     require_course_manager(actor, course)
     values = _validate_session(course, None, data)
@@ -791,6 +797,7 @@ def add_session(actor: User, course: Course, data: Mapping[str, Any]) -> CourseS
     db.session.add(session)
     db.session.flush()
     db.session.expire(course, ["sessions"])
+    attendance.evaluate_course(course)  # the course's hours, and so the threshold, grew
     audit.record(
         actor,
         "session.create",
@@ -812,6 +819,8 @@ def update_session(
     for name in changed:
         setattr(session, name, values[name])
     db.session.flush()
+    if set(changed) & CREDIT_FIELDS:  # what the records are worth changed
+        attendance.evaluate_course(course, rederive=session)
     if changed:
         audit.record(
             actor,
@@ -846,6 +855,7 @@ def delete_session(actor: User, session: CourseSession) -> None:
     db.session.delete(session)
     db.session.flush()
     db.session.expire(course, ["sessions"])
+    attendance.evaluate_course(course)
     audit.record(
         actor,
         "session.delete",
