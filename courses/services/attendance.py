@@ -418,36 +418,37 @@ def mark(
         )
     records = []
     touched = []
-    for entry in marks:
-        enrolment = enrolments[entry.user_id]
-        record = record_for(session, entry.user_id, enrolment)
-        before = (record.status.value, record.minutes, record.manual)
-        minutes = _manual_minutes(entry, record, session)
-        after = (entry.status.value, minutes, True)
-        records.append(record)
-        if before == after:
-            continue
-        corrected = record.manual or record.checked_in_at is not None or record.minutes > 0
-        record.status = entry.status
-        record.minutes = minutes
-        record.manual = True
-        record.method = AttendanceMethod.ROLL_CALL
-        record.recorded_by_id = actor.id
-        derive(record, session)
-        audit.record(
-            actor,
-            "attendance.corrected" if corrected else "attendance.marked",
-            "attendance_record",
-            record.id,
-            session_id=session.id,
-            user_id=entry.user_id,
-            before={"status": before[0], "minutes": before[1]},
-            after={"status": after[0], "minutes": after[1]},
-        )
-        touched.append(enrolment)
+    # Changes are written together at the end (batched), not row by row.
+    with db.session.no_autoflush:
+        for entry in marks:
+            enrolment = enrolments[entry.user_id]
+            record = record_for(session, entry.user_id, enrolment)
+            before = (record.status.value, record.minutes, record.manual)
+            minutes = _manual_minutes(entry, record, session)
+            after = (entry.status.value, minutes, True)
+            records.append(record)
+            if before == after:
+                continue
+            corrected = record.manual or record.checked_in_at is not None or record.minutes > 0
+            record.status = entry.status
+            record.minutes = minutes
+            record.manual = True
+            record.method = AttendanceMethod.ROLL_CALL
+            record.recorded_by_id = actor.id
+            derive(record, session)
+            audit.record(
+                actor,
+                "attendance.corrected" if corrected else "attendance.marked",
+                "attendance_record",
+                record.id,
+                session_id=session.id,
+                user_id=entry.user_id,
+                before={"status": before[0], "minutes": before[1]},
+                after={"status": after[0], "minutes": after[1]},
+            )
+            touched.append(enrolment)
     db.session.flush()
-    for enrolment in touched:
-        evaluate_completion(enrolment, now=now)
+    evaluate_enrolments(touched, now)
     return records
 
 
@@ -571,18 +572,29 @@ def _counted_minutes(session: CourseSession, user_id: int) -> int:
 
 
 def set_imported_minutes(
-    session: CourseSession, enrolment: Enrolment, minutes: int, now: datetime | None = None
-) -> AttendanceRecord:
+    session: CourseSession,
+    enrolment: Enrolment,
+    minutes: int,
+    now: datetime | None = None,
+    *,
+    evaluate: bool = True,
+) -> bool:
     """Minutes from an online-meeting report (``courses.services.meeting_reports``):
     the larger of what earlier reports and this one say, so re-applying a report, or an
-    older one, changes nothing. The caller has locked the enrolment."""
+    older one, changes nothing. The caller has locked the enrolment; with ``evaluate``
+    false it evaluates completion itself (``evaluate_enrolments``, for many at once).
+    Returns whether the record changed."""
     now = now or utcnow()
     record = record_for(session, enrolment.user_id, enrolment)
     minutes = max(0, min(int(minutes), session_minutes(session)))
-    if minutes > record.imported_minutes:
-        record.imported_minutes = minutes
-        changed(record, session, enrolment, now)
-    return record
+    if minutes <= record.imported_minutes:
+        return False
+    record.imported_minutes = minutes
+    derive(record, session)
+    db.session.flush()
+    if evaluate:
+        evaluate_completion(enrolment, now=now)
+    return True
 
 
 def merge_ranges(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -894,6 +906,27 @@ def _completion_event(enrolment: Enrolment, course: CourseFacts, topic: str, now
             created_at=now,
         )
     )
+
+
+def evaluate_enrolments(enrolments: list[Enrolment], now: datetime | None = None) -> None:
+    """Evaluate the completion of several (locked) enrolments of one course, with the
+    course's facts, their hours and their feedback read in three statements."""
+    if not enrolments:
+        return
+    now = now or utcnow()
+    course_id = enrolments[0].course_id
+    facts = course_facts(course_id, now)
+    user_ids = [e.user_id for e in enrolments]
+    earned = earned_hours(course_id, user_ids)
+    gave = _feedback_givers(course_id, user_ids) if facts.feedback_required else set()
+    for enrolment in enrolments:
+        evaluate_completion(
+            enrolment,
+            now,
+            facts=facts,
+            earned=earned.get(enrolment.user_id, 0.0),
+            feedback_given=enrolment.user_id in gave,
+        )
 
 
 def evaluate_course(

@@ -993,13 +993,17 @@ def apply_report(
         }
     applied = 0
     skipped: list[int] = []
+    touched: list[Enrolment] = []
     for row in matched:
         enrolment = enrolments.get(int(row["user_id"]))
         if enrolment is None:
             skipped.append(int(row["user_id"]))
             continue
-        attendance.set_imported_minutes(session, enrolment, int(row["minutes"] or 0), now)
+        minutes = int(row["minutes"] or 0)
+        if attendance.set_imported_minutes(session, enrolment, minutes, now, evaluate=False):
+            touched.append(enrolment)
         applied += 1
+    attendance.evaluate_enrolments(touched, now)
     locked.status = ImportStatus.APPLIED
     locked.applied_at = now
     locked.applied_by_id = actor.id if actor is not None else None
