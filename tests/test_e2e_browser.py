@@ -55,6 +55,15 @@ def _fits_the_screen(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+def _log_in(page: Page, live_server: str, login: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Through the real login form."""
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+
+
 def test_learner_registers_and_logs_in_on_a_phone(app_ctx, live_server, phone):
     organisation = make_organisation("桂城街道平东社区居委会")
 
@@ -74,22 +83,14 @@ def test_learner_registers_and_logs_in_on_a_phone(app_ctx, live_server, phone):
     # Log out (a POST form in the navigation), then back in by phone number.
     phone.click("form[action$='/logout'] button")
     phone.wait_for_load_state()
-    phone.goto(f"{live_server}/login")
-    phone.fill("input[name=login]", "13800138000")
-    phone.fill("input[name=password]", "long-enough-9")
-    phone.click("form button[type=submit]")
-    phone.wait_for_load_state()
+    _log_in(phone, live_server, "13800138000", "long-enough-9")
     assert "陈晓华" in phone.content()
     assert _fits_the_screen(phone)
 
 
 def test_wrong_password_shows_a_chinese_message(app_ctx, live_server, phone):
     make_user(email="wrong.pw@example.org")
-    phone.goto(f"{live_server}/login")
-    phone.fill("input[name=login]", "wrong.pw@example.org")
-    phone.fill("input[name=password]", "not-the-password")
-    phone.click("form button[type=submit]")
-    phone.wait_for_load_state()
+    _log_in(phone, live_server, "wrong.pw@example.org", "not-the-password")
     assert "密码" in phone.content()
     assert phone.url.endswith("/login")
 
@@ -97,11 +98,7 @@ def test_wrong_password_shows_a_chinese_message(app_ctx, live_server, phone):
 def test_admin_finds_a_user_on_a_phone(app_ctx, live_server, phone):
     admin = make_user(email="admin.e2e@example.org", roles=("admin",))
     make_user("欧阳春燕", email="oy@example.org")
-    phone.goto(f"{live_server}/login")
-    phone.fill("input[name=login]", admin.email)
-    phone.fill("input[name=password]", DEFAULT_PASSWORD)
-    phone.click("form button[type=submit]")
-    phone.wait_for_load_state()
+    _log_in(phone, live_server, admin.email)
     phone.goto(f"{live_server}/admin/users?q=欧阳")
     content = phone.content()
     assert "欧阳春燕" in content
@@ -139,11 +136,7 @@ def test_learner_enrols_joins_the_waitlist_and_the_trainer_sees_the_roster_on_a_
     phone.click("form[action$='/logout'] button")
     phone.wait_for_load_state()
 
-    phone.goto(f"{live_server}/login")
-    phone.fill("input[name=login]", trainer.email)
-    phone.fill("input[name=password]", DEFAULT_PASSWORD)
-    phone.click("form button[type=submit]")
-    phone.wait_for_load_state()
+    _log_in(phone, live_server, trainer.email)
     phone.goto(f"{live_server}/manage/courses/{course.id}/enrolments")
     assert "候补学员" in phone.content() and "已报名学员" in phone.content()
     assert _fits_the_screen(phone)
@@ -173,11 +166,7 @@ def test_trainer_shows_the_qr_code_and_a_learner_checks_in_on_a_phone(
     # and replaces it as the token rotates.
     screen_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     screen = screen_context.new_page()
-    screen.goto(f"{live_server}/login")
-    screen.fill("input[name=login]", trainer.email)
-    screen.fill("input[name=password]", DEFAULT_PASSWORD)
-    screen.click("form button[type=submit]")
-    screen.wait_for_load_state()
+    _log_in(screen, live_server, trainer.email)
     screen.goto(f"{live_server}/manage/sessions/{session.id}/attendance")
     screen.click(f"form[action$='/manage/sessions/{session.id}/checkin/open'] button[type=submit]")
     screen.wait_for_load_state()
@@ -224,11 +213,7 @@ def test_the_session_page_joins_and_keeps_sending_heartbeats(app, app_ctx, live_
     make_enrolment(course, learner)
     app.config["HEARTBEAT_SECONDS"] = 1  # a minute in production
     try:
-        phone.goto(f"{live_server}/login")
-        phone.fill("input[name=login]", learner.email)
-        phone.fill("input[name=password]", DEFAULT_PASSWORD)
-        phone.click("form button[type=submit]")
-        phone.wait_for_load_state()
+        _log_in(phone, live_server, learner.email)
         phone.goto(f"{live_server}/sessions/{session.id}")
         assert _fits_the_screen(phone)
         with phone.expect_popup() as meeting:
@@ -293,11 +278,7 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
     original = app.static_folder
     app.static_folder = str(static)
     try:
-        phone.goto(f"{live_server}/login")
-        phone.fill("input[name=login]", learner.email)
-        phone.fill("input[name=password]", DEFAULT_PASSWORD)
-        phone.click("form button[type=submit]")
-        phone.wait_for_load_state()
+        _log_in(phone, live_server, learner.email)
         phone.goto(f"{live_server}/sessions/{session.id}")
         phone.evaluate(
             "() => { const v = document.getElementById('recording'); v.muted = true;"
