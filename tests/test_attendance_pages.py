@@ -286,3 +286,16 @@ def test_a_json_array_is_not_a_progress_report(client, login_as, app_ctx):  # ty
     refused = client.post(f"/sessions/{session.id}/video-progress", json=[1, 2])
     assert refused.status_code == 422
     assert refused.get_json()["error"]["code"] == "invalid_ranges"
+
+
+def test_a_draft_courses_session_page_is_hidden_from_learners(client, login_as, app_ctx):  # type: ignore[no-untyped-def]
+    from courses.models import PublicationStatus
+
+    trainer = make_trainer()
+    course = make_course(trainers=[trainer], status=PublicationStatus.DRAFT)
+    session = make_session(course, starts_at=_now() + timedelta(days=3))
+    login_as(make_user())
+    assert client.get(f"/sessions/{session.id}").status_code == 404
+    client.post("/logout")
+    login_as(trainer)
+    assert client.get(f"/sessions/{session.id}").status_code == 200

@@ -31,8 +31,9 @@ from academy.attendance.forms import CheckinForm, WindowForm
 from academy.manage.forms import ButtonForm
 from courses.db import db, utcnow
 from courses.errors import DomainError
-from courses.models import AttendanceStatus, CourseSession, SessionMode
+from courses.models import AttendanceStatus, CourseSession, PublicationStatus
 from courses.services import attendance, checkin
+from courses.services.permissions import can_manage_course
 from courses.settings import from_local
 
 #: A signed cookie: which session's QR token this browser saw, and when.
@@ -190,23 +191,18 @@ def session_page(session_id: int) -> str:
     """Attend a session: join the live meeting (with a heartbeat each minute while the
     page is open), watch the recording, or check in on site."""
     session = attendance.get_session(session_id)
+    if session.course.status == PublicationStatus.DRAFT and not can_manage_course(
+        current_user, session.course
+    ):
+        abort(404)  # drafts are invisible to learners
     enrolment = attendance.attending_enrolment(session, current_user.id)
-    progress = None
-    if session.mode == SessionMode.RECORDED or session.video_url:
-        from courses.models import VideoProgress
-
-        progress = db.session.scalars(
-            db.select(VideoProgress).where(
-                VideoProgress.session_id == session.id, VideoProgress.user_id == current_user.id
-            )
-        ).first()
     return render_template(
         "attendance/session.html",
         session=session,
         course=session.course,
         enrolment=enrolment,
         record=attendance.own_record(current_user, session),
-        progress=progress,
+        progress=attendance.own_video_progress(current_user, session),
         now=utcnow(),
         button=ButtonForm(),
         required_share=attendance.VIDEO_SHARE_REQUIRED,

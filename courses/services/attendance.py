@@ -1066,6 +1066,16 @@ def own_record(user: User, session: CourseSession) -> AttendanceRecord | None:
     ).first()
 
 
+def own_video_progress(user: User, session: CourseSession) -> VideoProgress | None:
+    if session.mode != SessionMode.RECORDED and not session.video_url:
+        return None
+    return db.session.scalars(
+        sa.select(VideoProgress).where(
+            VideoProgress.session_id == session.id, VideoProgress.user_id == user.id
+        )
+    ).first()
+
+
 def todays_sessions(user: User, now: datetime | None = None) -> list[CourseSession]:
     """The learner's sessions from 12 hours ago to 12 hours ahead, soonest first."""
     now = now or utcnow()
