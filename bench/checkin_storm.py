@@ -75,16 +75,17 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, not its
 
 from bench.enrol_rush import (  # noqa: E402
     Rush,
+    add_rush_options,
     conninfo,
     free_port,
     percentile,
     rebuild_database,
+    server_env,
     start_server,
     wait_until_up,
 )
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/academy_checkin_bench"
-SECRET_KEY = "bench-secret-key-0123456789"
 INSTANCE_PATH = "/tmp/academy-checkin-bench"
 COURSE_TITLE = "签到压测：社区危机干预实务"
 SESSION_HOURS = 3
@@ -408,31 +409,10 @@ def main() -> None:
         help="sessions of the course; the storm is at the first (1: every check-in "
         "completes the course)",
     )
-    parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument(
-        "--threads", type=int, default=0, help="gthread workers with N threads (0: sync)"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of each; the median")
-    parser.add_argument(
-        "--tokens-used",
-        action="store_true",
-        help="tokens used a moment ago: no last_used_at write in the requests",
-    )
-    parser.add_argument(
-        "--database",
-        default=os.environ.get("ACADEMY_CHECKIN_BENCH_DATABASE_URL", DEFAULT_DATABASE),
-        help="PostgreSQL URL, dropped and rebuilt (default %(default)s)",
-    )
+    add_rush_options(parser, "ACADEMY_CHECKIN_BENCH_DATABASE_URL", DEFAULT_DATABASE)
     args = parser.parse_args()
     began = time.perf_counter()
-
-    env = {
-        **os.environ,
-        "ACADEMY_DATABASE_URL": args.database,
-        "ACADEMY_SECRET_KEY": os.environ.get("ACADEMY_SECRET_KEY", SECRET_KEY),
-        "ACADEMY_INSTANCE_PATH": os.environ.get("ACADEMY_INSTANCE_PATH", INSTANCE_PATH),
-    }
+    env = server_env(args.database, INSTANCE_PATH)
     # The real configuration: rate limiting on, in its default memory store and limits.
     for name in (
         "ACADEMY_RATELIMIT_ENABLED",

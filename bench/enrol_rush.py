@@ -426,6 +426,36 @@ def summarise(
 # ---- the run --------------------------------------------------------------------------------
 
 
+def add_rush_options(parser: argparse.ArgumentParser, database_env: str, database: str) -> None:
+    """The options every rush benchmark takes: clients, server, rounds, database."""
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="gthread workers with N threads (0: sync)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of each; the median")
+    parser.add_argument(
+        "--tokens-used",
+        action="store_true",
+        help="tokens used a moment ago: no last_used_at write in the requests",
+    )
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(database_env, database),
+        help="PostgreSQL URL, dropped and rebuilt (default %(default)s)",
+    )
+
+
+def server_env(database: str, instance_path: str) -> dict[str, str]:
+    """The environment of the application under test: its database and instance."""
+    return {
+        **os.environ,
+        "ACADEMY_DATABASE_URL": database,
+        "ACADEMY_SECRET_KEY": os.environ.get("ACADEMY_SECRET_KEY", SECRET_KEY),
+        "ACADEMY_INSTANCE_PATH": os.environ.get("ACADEMY_INSTANCE_PATH", instance_path),
+    }
+
+
 def start_server(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> Any:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
@@ -440,31 +470,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=1000)
     parser.add_argument("--capacity", type=int, default=50)
-    parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument(
-        "--threads", type=int, default=0, help="gthread workers with N threads (0: sync)"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of each; the median")
-    parser.add_argument(
-        "--tokens-used",
-        action="store_true",
-        help="tokens used a moment ago: no last_used_at write in the requests",
-    )
-    parser.add_argument(
-        "--database",
-        default=os.environ.get("ACADEMY_ENROL_BENCH_DATABASE_URL", DEFAULT_DATABASE),
-        help="PostgreSQL URL, dropped and rebuilt (default %(default)s)",
-    )
+    add_rush_options(parser, "ACADEMY_ENROL_BENCH_DATABASE_URL", DEFAULT_DATABASE)
     args = parser.parse_args()
     began = time.perf_counter()
-
-    env = {
-        **os.environ,
-        "ACADEMY_DATABASE_URL": args.database,
-        "ACADEMY_SECRET_KEY": os.environ.get("ACADEMY_SECRET_KEY", SECRET_KEY),
-        "ACADEMY_INSTANCE_PATH": os.environ.get("ACADEMY_INSTANCE_PATH", INSTANCE_PATH),
-    }
+    env = server_env(args.database, INSTANCE_PATH)
     print(f"building {args.database} …", flush=True)
     rebuild_database(args.database)
     course_id, secrets = seed(env, args.learners, args.capacity)

@@ -4,11 +4,8 @@ command and by the periodic Celery task, run here by a real worker on Redis."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import redis
 import sqlalchemy as sa
@@ -16,7 +13,8 @@ import sqlalchemy as sa
 from courses.db import db
 from courses.models import Enrolment, EnrolmentStatus
 from courses.services import attendance
-from tests.conftest import DATABASE_URL, make_app
+from tests.celery_worker import output, real_worker
+from tests.conftest import make_app
 from tests.factories import make_course, make_enrolment, make_trainer, make_user
 from workers import celery_config
 
@@ -67,45 +65,13 @@ def test_a_real_worker_settles_finished_courses(app, app_ctx):  # type: ignore[n
     redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()  # fails, never skips
     redis.Redis.from_url(REDIS_URL).flushdb()
     keen, short = _finished_course()
-    env = {
-        **os.environ,
-        "ACADEMY_BROKER_URL": REDIS_URL,
-        "ACADEMY_DATABASE_URL": DATABASE_URL,
-        "ACADEMY_SECRET_KEY": "test-secret-key-not-for-production",
-        "ACADEMY_INSTANCE_PATH": str(Path(app.instance_path)),
-    }
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "workers",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--hostname=academy-settle@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with real_worker(app, REDIS_URL, "academy-settle") as worker:
         sender = make_app(ACADEMY_BROKER_URL=REDIS_URL).extensions["celery"]
         sender.send_task("academy.settle_finished_courses")
         deadline = time.monotonic() + 60
         while _status(short) != EnrolmentStatus.INCOMPLETE and time.monotonic() < deadline:
-            assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+            assert worker.poll() is None, output(worker)
             db.session.rollback()
             time.sleep(0.3)
         assert _status(short) == EnrolmentStatus.INCOMPLETE
         assert _status(keen) == EnrolmentStatus.COMPLETED
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        if worker.stdout:
-            worker.stdout.close()

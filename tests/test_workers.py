@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import redis
 
-from tests.conftest import DATABASE_URL, make_app
+from tests.celery_worker import output, real_worker
+from tests.conftest import make_app
 from workers import celery_config
 
 REDIS_URL = os.environ.get("ACADEMY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -36,44 +34,11 @@ def test_app_without_broker_keeps_tasks_in_process(app):
 
 def test_worker_entry_point_starts_a_real_worker_on_redis(app):
     redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()  # fails, never skips
-    env = {
-        **os.environ,
-        "ACADEMY_BROKER_URL": REDIS_URL,
-        "ACADEMY_DATABASE_URL": DATABASE_URL,
-        "ACADEMY_SECRET_KEY": "test-secret-key-not-for-production",
-        "ACADEMY_INSTANCE_PATH": str(Path(app.instance_path)),
-    }
-    celery_bin = Path(sys.executable).with_name("celery")
-    worker = subprocess.Popen(
-        [
-            str(celery_bin),
-            "-A",
-            "workers",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--hostname=academy-test@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with real_worker(app, REDIS_URL, "academy-test") as worker:
         client_app = make_app(ACADEMY_BROKER_URL=REDIS_URL).extensions["celery"]
         replies: list = []
         deadline = time.monotonic() + 30
         while not replies and time.monotonic() < deadline and worker.poll() is None:
             replies = client_app.control.ping(timeout=1.0)
-        assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+        assert worker.poll() is None, output(worker)
         assert any(name.startswith("academy-test@") for reply in replies for name in reply)
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        if worker.stdout:
-            worker.stdout.close()

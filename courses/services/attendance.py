@@ -143,20 +143,33 @@ def attending_enrolment(session: CourseSession, user_id: int) -> Enrolment | Non
     ).first()
 
 
+def lock_attending(course_id: int, user_ids: list[int] | None = None) -> list[Enrolment]:
+    """The attending enrolments of a course (of ``user_ids``, or all), locked until the
+    transaction ends, in id order: every change to attendance and completion takes these
+    locks first and in this order, so changes to one learner happen one at a time and
+    never deadlock."""
+    if user_ids is not None and not user_ids:
+        return []
+    statement = sa.select(Enrolment).where(
+        Enrolment.course_id == course_id, Enrolment.status.in_(ATTENDING_STATUSES)
+    )
+    if user_ids is not None:
+        statement = statement.where(Enrolment.user_id.in_(user_ids))
+    return list(
+        db.session.scalars(
+            statement.order_by(Enrolment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def require_attendee(session: CourseSession, user: User) -> Enrolment:
     """The learner's enrolment, locked until the transaction ends so that changes to
     one learner's attendance and completion happen one at a time; refused with
     ``not_enrolled`` when the learner is not enrolled in the course."""
-    enrolment = db.session.scalars(
-        sa.select(Enrolment)
-        .where(
-            Enrolment.course_id == session.course_id,
-            Enrolment.user_id == user.id,
-            Enrolment.status.in_(ATTENDING_STATUSES),
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    locked = lock_attending(session.course_id, [user.id])
+    enrolment = locked[0] if locked else None
     if enrolment is None:
         raise PermissionDenied(
             _l("You are not enrolled in this course, so attendance cannot be recorded."),
@@ -395,20 +408,7 @@ def mark(
     if not marks:
         return []
     user_ids = [m.user_id for m in marks]
-    enrolments = {
-        e.user_id: e
-        for e in db.session.scalars(
-            sa.select(Enrolment)
-            .where(
-                Enrolment.course_id == session.course_id,
-                Enrolment.user_id.in_(user_ids),
-                Enrolment.status.in_(ATTENDING_STATUSES),
-            )
-            .order_by(Enrolment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
+    enrolments = {e.user_id: e for e in lock_attending(session.course_id, user_ids)}
     missing = [str(i) for i, m in enumerate(marks) if m.user_id not in enrolments]
     if missing:
         raise ValidationFailed(
@@ -458,15 +458,8 @@ def unmark(
     """Hand a record back to what was measured automatically (undo a roll-call mark)."""
     now = now or utcnow()
     require_session_manager(actor, session)
-    enrolment = db.session.scalars(
-        sa.select(Enrolment)
-        .where(
-            Enrolment.course_id == session.course_id,
-            Enrolment.user_id == user_id,
-            Enrolment.status.in_(ATTENDING_STATUSES),
-        )
-        .with_for_update()
-    ).first()
+    locked = lock_attending(session.course_id, [user_id])
+    enrolment = locked[0] if locked else None
     record = db.session.scalars(
         sa.select(AttendanceRecord)
         .where(AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user_id)
@@ -938,15 +931,7 @@ def evaluate_course(
     are derived again first. The enrolments are locked before the records, in the order
     every attendance change takes them."""
     now = now or utcnow()
-    enrolments = list(
-        db.session.scalars(
-            sa.select(Enrolment)
-            .where(Enrolment.course_id == course.id, Enrolment.status.in_(ATTENDING_STATUSES))
-            .order_by(Enrolment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    enrolments = lock_attending(course.id)
     if rederive is not None:
         for record in db.session.scalars(
             sa.select(AttendanceRecord)

@@ -975,22 +975,7 @@ def apply_report(
         return locked
     matched = [row for row in locked.rows if row.get("outcome") == "matched"]
     user_ids = sorted({int(row["user_id"]) for row in matched})
-    enrolments: dict[int, Enrolment] = {}
-    if user_ids:
-        enrolments = {
-            e.user_id: e
-            for e in db.session.scalars(
-                sa.select(Enrolment)
-                .where(
-                    Enrolment.course_id == session.course_id,
-                    Enrolment.user_id.in_(user_ids),
-                    Enrolment.status.in_(attendance.ATTENDING_STATUSES),
-                )
-                .order_by(Enrolment.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        }
+    enrolments = {e.user_id: e for e in attendance.lock_attending(session.course_id, user_ids)}
     applied = 0
     skipped: list[int] = []
     touched: list[Enrolment] = []
