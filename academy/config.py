@@ -163,7 +163,6 @@ def _engine_options(database_url: str, env: Mapping[str, str]) -> dict[str, Any]
         # busy timeout (seconds): a writer waits for the lock instead of failing at once.
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
     return {
-        "pool_pre_ping": True,
         "pool_size": _int("ACADEMY_DB_POOL_SIZE", env.get("ACADEMY_DB_POOL_SIZE"), 10),
         "max_overflow": 10,
         "pool_timeout": 10,

@@ -5,6 +5,8 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import enum
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -87,7 +89,7 @@ class TimestampMixin:
     )
 
 
-db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
+db = SQLAlchemy(model_class=Base)
 
 #: Whether transactions begun now will write (SQLite only; see ``configure_sqlite``).
 _sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
@@ -140,3 +142,52 @@ def configure_sqlite(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_write_intent.get() else "BEGIN")
+
+
+#: A pooled connection idle longer than this (seconds) gets a round trip before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def check_connections_on_checkout(engine: sa.Engine) -> None:
+    """Hand out only live connections from the pool, without a round trip per request.
+
+    SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` on every checkout: a full round
+    trip to the server in front of every request's first statement. This check costs
+    a round trip only when one can tell something. A connection the server closed (a
+    restart, ``idle_session_timeout``, ``pg_terminate_backend``) has its socket
+    readable: the server's last message and the end of the stream wait there, while a
+    healthy idle connection has nothing to read. So a connection that is readable, or
+    closed, or has been idle longer than ``PING_AFTER_IDLE_SECONDS`` (a peer gone
+    silently, with no end of stream, shows only so) is pinged; a failed ping makes the
+    pool throw it away and connect again, and the request never sees the dead one.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:
+            return  # connected just now
+        if not (
+            dbapi_connection.closed
+            or time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS
+            or _readable(dbapi_connection, engine.dialect.loaded_dbapi.Error)
+        ):
+            return
+        try:
+            alive = not dbapi_connection.closed and engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise sa.exc.DisconnectionError("the connection was closed")
+
+
+def _readable(dbapi_connection: Any, driver_error: type[Exception]) -> bool:
+    try:
+        ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError, driver_error):
+        return True  # no usable socket: let the ping decide
+    return bool(ready)

@@ -120,7 +120,8 @@ def test_production_settings_come_from_the_environment(tmp_path):
     # A server database means HTTPS in production: cookies are Secure by default.
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
     engine = settings["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert engine["pool_pre_ping"] is True
+    # Connections are checked on checkout by courses.db, not by a ping per request.
+    assert "pool_pre_ping" not in engine
     assert engine["pool_size"] == 3
     assert engine["connect_args"]["connect_timeout"] == 2
     assert engine["connect_args"]["options"] == "-c statement_timeout=1500"

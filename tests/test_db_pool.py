@@ -1,0 +1,114 @@
+"""The pool hands out live connections without a round trip per request.
+
+A connection the server closed is found and replaced before a request uses it; one
+used a moment ago goes out unchecked; one idle for long is pinged first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+import courses.db
+from courses.db import check_connections_on_checkout, db
+from tests.conftest import DATABASE_URL
+
+POSTGRESQL = DATABASE_URL.startswith("postgresql")
+
+
+def _count_pings(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    pings: list[int] = []
+    real = engine.dialect.do_ping
+
+    def counting(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting)
+    return pings
+
+
+@pytest.fixture
+def engine() -> Iterator[sa.Engine]:
+    """A one-connection pool of its own, checked as the application's is."""
+    engine = sa.create_engine(DATABASE_URL, pool_size=1, max_overflow=0)
+    if POSTGRESQL:
+        check_connections_on_checkout(engine)
+    yield engine
+    engine.dispose()
+
+
+def _backend(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        if POSTGRESQL:
+            return conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        return conn.execute(sa.text("SELECT 1")).scalar_one()
+
+
+def test_requests_in_a_row_reuse_a_connection_without_a_round_trip(app, client, monkeypatch):
+    with app.app_context():
+        pings = _count_pings(db.engine, monkeypatch)
+    for _ in range(3):
+        assert client.get("/api/v1/courses").status_code == 200
+    assert pings == []
+
+
+def test_a_connection_idle_for_long_is_pinged_before_use(engine, monkeypatch):
+    _backend(engine)
+    pings = _count_pings(engine, monkeypatch)
+    monkeypatch.setattr(courses.db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    time.sleep(0.01)
+    _backend(engine)
+    # SQLite's file never goes away: nothing to check there.
+    assert pings == ([1] if POSTGRESQL else [])
+
+
+def test_a_connection_the_server_closed_is_replaced_before_use(engine, monkeypatch):
+    """A restart, an idle timeout or an administrator's kill closes the server's end: the
+    next checkout notices, pings, throws the connection away and connects again, and
+    the caller never sees an error."""
+    if not POSTGRESQL:
+        # No server to close the connection; the same calls work.
+        assert _backend(engine) == _backend(engine) == 1
+        return
+    first = _backend(engine)
+    pings = _count_pings(engine, monkeypatch)
+    url = engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
+        for _ in range(100):  # until the backend has gone
+            if not admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)
+            ).fetchone():
+                break
+            time.sleep(0.02)
+    second = _backend(engine)
+    assert second != first
+    assert pings == [1]
+    # The new connection is trusted again on the next checkout.
+    assert _backend(engine) == second
+    assert pings == [1]
+
+
+def test_the_application_replaces_a_connection_the_server_closed(app, client):
+    """Through a real request: every pooled connection killed, the next requests work."""
+    if not POSTGRESQL:
+        assert client.get("/api/v1/courses").status_code == 200
+        return
+    with app.app_context():
+        pids = [db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()]
+        db.session.remove()
+        url = db.engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pids[0],))
+        for _ in range(100):
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", pids).fetchone():
+                break
+            time.sleep(0.02)
+    for _ in range(3):
+        assert client.get("/api/v1/courses").status_code == 200
