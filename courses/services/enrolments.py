@@ -54,7 +54,7 @@ an in-app notice and an outbox event (``enrolment.notify``) for the e-mail.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -398,20 +398,24 @@ def _release_seat(course: Course) -> None:
         set_committed_value(course, "seats_taken", row.seats_taken)
 
 
-def _next_place(course: Course) -> tuple[int, int]:
+def _next_place(course_id: int) -> tuple[int, int]:
     """The next stored position on the course's waitlist, and the place (1 = next) it
     gives: one more than the last position, one more than the number waiting."""
-    last, waiting = db.session.execute(_statements().last_position, {"course_id": course.id}).one()
+    last, waiting = db.session.execute(_statements().last_position, {"course_id": course_id}).one()
     return int(last or 0) + 1, int(waiting or 0) + 1
 
 
-def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None, int | None]:
+def _seat_or_place(
+    course: Course, *, place_on_insert: bool = False
+) -> tuple[EnrolmentStatus, int | None, int | None]:
     """Take a seat for an enrolment, or give it the next place on the waitlist.
 
     A course that looks free is tried first without the lock (the conditional UPDATE
     locks the row when it takes the seat). Otherwise, or when that fails, the course row
     is locked and re-read: a seat freed meanwhile is taken, else the next place is given
-    under the lock, so places are unique and in the order the lock was granted.
+    under the lock, so places are unique and in the order the lock was granted. With
+    ``place_on_insert`` the place is left to the insert that follows under the same lock
+    (``_insert_unless_enrolled``), and position and place come back as None.
     """
     looks_full = course.capacity is not None and course.seats_taken >= course.capacity
     if not looks_full and _take_seats(course):
@@ -419,7 +423,9 @@ def _seat_or_place(course: Course) -> tuple[EnrolmentStatus, int | None, int | N
     lock_course(course)
     if (course.capacity is None or course.seats_taken < course.capacity) and _take_seats(course):
         return EnrolmentStatus.ENROLLED, None, None
-    position, place = _next_place(course)
+    if place_on_insert:
+        return EnrolmentStatus.WAITLISTED, None, None
+    position, place = _next_place(course.id)
     return EnrolmentStatus.WAITLISTED, position, place
 
 
@@ -449,18 +455,69 @@ class NewEnrolment:
     cancelled_at: datetime | None
 
 
-def _insert_unless_enrolled(values: dict[str, Any]) -> NewEnrolment | None:
-    """Insert the enrolment row, or nothing (None) when an active one exists already.
+def _insert_unless_enrolled(values: dict[str, Any]) -> tuple[NewEnrolment | None, int | None]:
+    """Insert the enrolment row, or nothing (None) when an active one exists already;
+    also the waitlist place given (None unless waitlisted).
 
     ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` on both databases: the partial
     unique index decides, without a savepoint, and PostgreSQL waits for a concurrent
     insert of the same learner to commit or roll back before deciding.
+
+    A waitlisted row without a position (``_seat_or_place(place_on_insert=True)``, so
+    under the course lock) gets the next one here: on PostgreSQL in the insert itself,
+    one statement that reads the queue and inserts (it starts after the lock was
+    granted, so it sees every place given before), one round trip less while the lock
+    is held; SQLite, in process, reads the queue first.
     """
     dialect = db.session.get_bind().dialect.name
+    place = None
+    if values["status"] == EnrolmentStatus.WAITLISTED and values["waitlist_position"] is None:
+        if dialect == "postgresql":
+            given = db.session.execute(_waitlist_insert_statement(), values).one_or_none()
+            if given is None:
+                return None, None
+            values = values | {"waitlist_position": given.waitlist_position}
+            return NewEnrolment(id=given.id, **values), given.place
+        values["waitlist_position"], place = _next_place(values["course_id"])
     row = db.session.execute(_insert_statement(dialect), values).one_or_none()
     if row is None:
-        return None
-    return NewEnrolment(id=row.id, **values)
+        return None, None
+    return NewEnrolment(id=row.id, **values), place
+
+
+@functools.cache
+def _waitlist_insert_statement() -> sa.Select[Any]:
+    """PostgreSQL: insert a waitlisted enrolment at the next position and answer its id,
+    position and place, in one statement (see ``_insert_unless_enrolled``)."""
+    columns = _enrolments.c
+    queue = (
+        sa.select(
+            sa.func.coalesce(sa.func.max(columns.waitlist_position), 0).label("last"),
+            sa.func.count(columns.waitlist_position).label("waiting"),
+        )
+        .where(columns.course_id == sa.bindparam("course_id"))
+        .cte("queue")
+    )
+    given = [field.name for field in fields(NewEnrolment) if field.name != "id"]
+    # Typed casts: a bare parameter in a select list (a NULL above all) has no type.
+    row = sa.select(
+        *(
+            queue.c.last + 1
+            if name == "waitlist_position"
+            else sa.cast(sa.bindparam(name, type_=columns[name].type), columns[name].type)
+            for name in given
+        )
+    ).select_from(queue)
+    inserted = (
+        postgresql.insert(_enrolments)
+        .from_select(given, row)
+        .on_conflict_do_nothing()
+        .returning(columns.id, columns.waitlist_position)
+        .cte("inserted")
+    )
+    return sa.select(
+        inserted.c.id, inserted.c.waitlist_position, (queue.c.waiting + 1).label("place")
+    ).join_from(inserted, queue, sa.true())
 
 
 def _attach(new: NewEnrolment) -> Enrolment:
@@ -648,10 +705,11 @@ def _enrol(
         "completed_at": None,
         "cancelled_at": None,
     }
-    place = None
     if on_behalf or not course.approval_required:
-        values["status"], values["waitlist_position"], place = _seat_or_place(course)
-    new = _insert_unless_enrolled(values)
+        values["status"], values["waitlist_position"], _ = _seat_or_place(
+            course, place_on_insert=True
+        )
+    new, place = _insert_unless_enrolled(values)
     if new is None:
         # A concurrent request for the same learner got there first. Seats taken above
         # go back when the caller rolls back, as it does on every DomainError.
