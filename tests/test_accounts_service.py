@@ -566,6 +566,55 @@ def test_using_a_token_records_when_it_was_last_used(app_ctx):
     assert not tokens.needs_touch(token)
 
 
+def test_a_lookup_for_a_writing_request_records_the_use_when_due(app_ctx, count_queries):
+    """``touch=True``: on PostgreSQL the lookup itself records the use (no statement of its
+    own) and the token then needs no touch; elsewhere the caller still touches."""
+    secret, _token = tokens.issue(make_user())
+    db.session.commit()
+    postgresql = db.engine.dialect.name == "postgresql"
+    with count_queries() as statements:
+        _user, found = tokens.authenticate(secret, touch=True)
+    assert len([s for s in statements if not s.startswith("BEGIN")]) == 1
+    assert tokens.needs_touch(found) is not postgresql
+    if not postgresql:
+        tokens.touch(found.id)
+    db.session.commit()
+    first = db.session.scalar(sa.select(ApiToken.last_used_at))
+    assert first is not None and utcnow() - first < timedelta(minutes=1)
+
+    # Used a moment ago: not written again.
+    db.session.expire_all()
+    _user, found = tokens.authenticate(secret, touch=True)
+    assert not tokens.needs_touch(found)
+    db.session.commit()
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) == first
+
+    # Due again after five minutes.
+    db.session.execute(sa.update(ApiToken).values(last_used_at=utcnow() - timedelta(minutes=6)))
+    db.session.commit()
+    _user, found = tokens.authenticate(secret, touch=True)
+    if not postgresql:
+        assert tokens.needs_touch(found)
+        tokens.touch(found.id)
+    db.session.commit()
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) > first
+
+
+def test_a_lookup_never_records_the_use_of_a_token_it_refuses(app_ctx):
+    user, gone = make_user(), make_user()
+    revoked_secret, revoked = tokens.issue(user)
+    expired_secret, expired = tokens.issue(user)
+    inactive_secret, _inactive = tokens.issue(gone)
+    tokens.revoke(revoked)
+    expired.expires_at = utcnow() - timedelta(seconds=1)
+    gone.is_active = False
+    db.session.commit()
+    for secret in (revoked_secret, expired_secret, inactive_secret):
+        assert tokens.authenticate(secret, touch=True) is None
+    db.session.commit()
+    assert db.session.scalars(sa.select(ApiToken.last_used_at)).all() == [None, None, None]
+
+
 @pytest.mark.parametrize(
     "presented", [None, "", "acd_", "acd_not-the-secret", "no-prefix", "acd_" + "x" * 200]
 )

@@ -28,11 +28,12 @@ def init_app(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _sep, secret = header.partition(" ")
         if scheme.lower() == "bearer" and secret:
-            found = tokens.authenticate(secret.strip())
+            reading = request.method in ("GET", "HEAD", "OPTIONS")
+            found = tokens.authenticate(secret.strip(), touch=not reading)
             if found is not None:
                 g.api_user, g.api_token = found
                 if tokens.needs_touch(g.api_token):
-                    if request.method in ("GET", "HEAD", "OPTIONS"):
+                    if reading:
                         # After the view (it only reads); a hook for this request only.
                         after_this_request(_keep_last_used(app, g.api_token.id))
                     else:

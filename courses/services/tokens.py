@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from courses.db import UTCDateTime, db, utcnow
 from courses.models import ApiToken, User
@@ -40,10 +41,16 @@ def issue(
 
 
 @functools.cache
-def _token_statement() -> sa.Select[Any]:
+def _token_statement(touch: bool = False) -> sa.Select[Any]:
     """The token and its user as two entities of one join (cheaper than loading the user
-    through the relationship), with only the token's columns the check reads."""
-    return (
+    through the relationship), with only the token's columns the check reads.
+
+    With ``touch`` (PostgreSQL), the same statement also records the use when it is due
+    (``touch``'s rule), in a data-modifying CTE, and answers whether it did: the write
+    that a learner's first request in a while needs costs no round trip of its own.
+    Only a token that passes every check is touched.
+    """
+    statement = (
         sa.select(ApiToken, User)
         .join(ApiToken.user)
         .where(ApiToken.token_hash == sa.bindparam("digest"))
@@ -54,6 +61,30 @@ def _token_statement() -> sa.Select[Any]:
             lazyload(User.role_rows),
             lazyload(User.organisation),
         )
+    )
+    if not touch:
+        return statement
+    tokens, users = ApiToken.__table__, User.__table__
+    now = sa.bindparam("now", type_=UTCDateTime())
+    touched = (
+        sa.update(tokens)
+        .where(
+            tokens.c.token_hash == sa.bindparam("digest"),
+            tokens.c.user_id == users.c.id,
+            users.c.is_active.is_(True),
+            tokens.c.revoked_at.is_(None),
+            sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
+            sa.or_(
+                tokens.c.last_used_at.is_(None),
+                tokens.c.last_used_at < sa.bindparam("stale", type_=UTCDateTime()),
+            ),
+        )
+        .values(last_used_at=now)
+        .returning(tokens.c.id)
+        .cte("touched")
+    )
+    return statement.add_columns(touched.c.id.is_not(None).label("touched")).outerjoin(
+        touched, touched.c.id == ApiToken.id
     )
 
 
@@ -66,20 +97,32 @@ def _touch_statement() -> sa.Update:
     )
 
 
-def authenticate(secret: str | None) -> tuple[User, ApiToken] | None:
+def authenticate(secret: str | None, *, touch: bool = False) -> tuple[User, ApiToken] | None:
     """The active user and token for a presented secret, or None, in one statement
     (token joined to its user). The user's roles and organisation load when first
     needed: a learner's own requests (enrol, check in) never need them, and loading
-    them with every request cost more than the rest of the lookup."""
+    them with every request cost more than the rest of the lookup.
+
+    ``touch``: the caller will record the use in this transaction when it is due
+    (``needs_touch``). On PostgreSQL the lookup does it at once, and the token it
+    answers then no longer needs it; elsewhere the caller calls ``touch``.
+    """
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    row = db.session.execute(_token_statement(), {"digest": _digest(secret)}).one_or_none()
+    now = utcnow()
+    touch = touch and db.session.get_bind().dialect.name == "postgresql"
+    parameters = {"digest": _digest(secret)}
+    if touch:
+        parameters |= {"now": now, "stale": now - _TOUCH_EVERY}
+    row = db.session.execute(_token_statement(touch), parameters).one_or_none()
     if row is None:
         return None
-    token, user = row
+    token, user = row[0], row[1]
+    if touch and row.touched:
+        set_committed_value(token, "last_used_at", now)
     if token.revoked_at is not None:
         return None
-    if token.expires_at is not None and token.expires_at <= utcnow():
+    if token.expires_at is not None and token.expires_at <= now:
         return None
     if not user.is_active:
         return None
