@@ -233,10 +233,13 @@ def _facts_statement() -> sa.Select[Any]:
 @functools.cache
 def _course_and_facts_statement() -> sa.Select[Any]:
     """The course with only the columns enrolling reads (every column fetched costs CPU
-    on each request; the others load if read), and the facts."""
+    on each request; the others load if read), and the facts; the course row locked
+    (see ``enrol_in_course``)."""
     return (
         sa.select(Course, *_facts_columns())
         .where(Course.id == sa.bindparam("course_id"))
+        .with_for_update(key_share=True, of=Course.__table__)
+        .execution_options(populate_existing=True)
         .options(
             load_only(
                 Course.status,
@@ -406,7 +409,7 @@ def _next_place(course_id: int) -> tuple[int, int]:
 
 
 def _seat_or_place(
-    course: Course, *, place_on_insert: bool = False
+    course: Course, *, place_on_insert: bool = False, locked: bool = False
 ) -> tuple[EnrolmentStatus, int | None, int | None]:
     """Take a seat for an enrolment, or give it the next place on the waitlist.
 
@@ -415,12 +418,14 @@ def _seat_or_place(
     is locked and re-read: a seat freed meanwhile is taken, else the next place is given
     under the lock, so places are unique and in the order the lock was granted. With
     ``place_on_insert`` the place is left to the insert that follows under the same lock
-    (``_insert_unless_enrolled``), and position and place come back as None.
+    (``_insert_unless_enrolled``), and position and place come back as None. ``locked``:
+    the caller read the course under the lock already.
     """
-    looks_full = course.capacity is not None and course.seats_taken >= course.capacity
-    if not looks_full and _take_seats(course):
-        return EnrolmentStatus.ENROLLED, None, None
-    lock_course(course)
+    if not locked:
+        looks_full = course.capacity is not None and course.seats_taken >= course.capacity
+        if not looks_full and _take_seats(course):
+            return EnrolmentStatus.ENROLLED, None, None
+        lock_course(course)
     if (course.capacity is None or course.seats_taken < course.capacity) and _take_seats(course):
         return EnrolmentStatus.ENROLLED, None, None
     if place_on_insert:
@@ -658,7 +663,12 @@ def enrol_in_course(
 ) -> Placed:
     """``enrol`` by course id, also answering the waitlist place given, so that the
     pages and the API tell the learner at once. The course and what the rules read
-    about the learner come in one statement."""
+    about the learner come in one statement, which also locks the course row (as
+    ``lock_course`` does): an enrolment either takes a seat, which locks the row anyway,
+    or joins the queue, which must hold the lock; locking as it reads saves the
+    waitlisted a round trip. The course's figures are read as the lock is granted
+    (PostgreSQL re-reads a row it waited for); the facts are the learner's own, which
+    other learners' enrolments do not change."""
     learner = user if user is not None else actor
     row = db.session.execute(
         _course_and_facts_statement(), {"course_id": course_id, "user_id": learner.id}
@@ -666,7 +676,7 @@ def enrol_in_course(
     if row is None:
         raise NotFound()
     facts = _Facts(row[1], row[2], int(row[3] or 0))
-    return _enrol(actor, row[0], learner, now=now, facts=facts)
+    return _enrol(actor, row[0], learner, now=now, facts=facts, locked=True)
 
 
 def _enrol(
@@ -676,6 +686,7 @@ def _enrol(
     *,
     now: datetime | None = None,
     facts: _Facts | None = None,
+    locked: bool = False,
 ) -> Placed:
     now = now or utcnow()
     on_behalf = learner.id != actor.id
@@ -707,7 +718,7 @@ def _enrol(
     }
     if on_behalf or not course.approval_required:
         values["status"], values["waitlist_position"], _ = _seat_or_place(
-            course, place_on_insert=True
+            course, place_on_insert=True, locked=locked
         )
     new, place = _insert_unless_enrolled(values)
     if new is None:
