@@ -56,3 +56,25 @@ def test_login_page_failures_are_limited(app_ctx, limited_client):
         "/login", data={"login": "huang@example.org", "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 429
+
+
+def test_only_the_limited_views_pay_for_the_limiter(app_ctx, monkeypatch):
+    """The limiter's hooks run for the limited views alone; they still work there."""
+    from flask_limiter import Limiter
+
+    checks: list[bool] = []
+    real = Limiter._check_request_limit
+
+    def counting(self, callable_name=None, in_middleware=True):  # type: ignore[no-untyped-def]
+        checks.append(in_middleware)
+        return real(self, callable_name, in_middleware)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", counting)
+    client = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="1 per minute").test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/courses").status_code == 200
+    assert checks == []
+    login = {"login": "nobody@example.org", "password": "wrong-password"}
+    assert client.post("/api/v1/tokens", json=login).status_code == 401
+    assert checks
+    assert client.post("/api/v1/tokens", json=login).status_code == 429
