@@ -262,6 +262,24 @@ def test_a_session_cookie_does_not_authenticate_the_api(app_ctx, login_as):
     assert_error(client.get("/api/v1/me"), 401)
 
 
+def test_api_requests_neither_read_nor_write_the_cookie_session(app_ctx, login_as):
+    user = make_user()
+    client = login_as(user)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    # ?lang= on a page is kept in the session; on the API it lasts for that request only.
+    refused = client.get("/api/v1/me?lang=en")
+    assert_error(refused, 401)
+    assert refused.json["error"]["message"].startswith("A valid bearer token")
+    assert "Set-Cookie" not in refused.headers
+    response = client.get("/api/v1/courses", headers=bearer(make_token(user)))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert client.get_cookie("session").value == cookie.value
+    # The pages still use the session: the user is still logged in.
+    assert client.get("/me/courses").status_code == 200
+
+
 # --- users (admin) --------------------------------------------------------------------------------
 
 

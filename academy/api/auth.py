@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, after_this_request, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
@@ -18,10 +19,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 BEARER = [{"bearerAuth": []}]
 
 
+API_PREFIX = "/api/"
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, for the pages only.
+
+    The API authenticates with bearer tokens alone: a session cookie never
+    authenticates it. So its requests neither read nor write the cookie: they get an
+    empty session that is never saved (its language comes from ``?lang=`` or the
+    academy's default), and skip verifying and signing a cookie they do not use.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if request.path.startswith(API_PREFIX):
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = PageSessionInterface()
+
     @app.before_request
     def load_api_user() -> None:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(API_PREFIX):
             return
         g.api_user = None
         g.api_token = None
