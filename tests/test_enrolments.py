@@ -80,6 +80,35 @@ def test_enrolling_twice_is_a_conflict_and_changes_nothing(app_ctx):
     assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 1
 
 
+def test_an_insert_ignores_only_a_second_active_enrolment(app_ctx):
+    """The insert ignores a clash on the one-active-enrolment index alone: a waitlist
+    position given twice (which the course lock prevents) is an error, never a silent
+    "already enrolled"."""
+    course = _course(capacity=1)
+    _enrol(make_user(), course)
+    waiting = _enrol(make_user(), course)
+    assert waiting.waitlist_position == 1
+    values = {
+        "course_id": course.id,
+        "user_id": make_user().id,
+        "enrolled_by_id": None,
+        "decided_by_id": None,
+        "status": EnrolmentStatus.WAITLISTED,
+        "waitlist_position": 1,
+        "credited_hours": 0.0,
+        "created_at": NOW,
+        "updated_at": NOW,
+        "completed_at": None,
+        "cancelled_at": None,
+    }
+    with pytest.raises(sa.exc.IntegrityError):
+        enrolments._insert_unless_enrolled(values)
+    db.session.rollback()
+    values |= {"user_id": waiting.user_id, "waitlist_position": 2}
+    assert enrolments._insert_unless_enrolled(values) == (None, None)
+    db.session.rollback()
+
+
 def test_window_refuses_before_it_opens_and_after_it_closes(app_ctx):
     course = _course(
         enrol_opens_at=NOW + timedelta(days=1), enrol_closes_at=NOW + timedelta(days=2)

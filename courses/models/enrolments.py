@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from courses.models.courses import Course
     from courses.models.users import User
 
-_ACTIVE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in ACTIVE_ENROLMENT_STATUSES))
+#: The partial unique index's condition: at most one enrolment per learner and course
+#: in these statuses (also the conflict target of inserts that may race).
+ACTIVE_PREDICATE = "status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in ACTIVE_ENROLMENT_STATUSES)
+)
 
 
 class Enrolment(TimestampMixin, db.Model):
@@ -31,8 +35,8 @@ class Enrolment(TimestampMixin, db.Model):
             "user_id",
             "course_id",
             unique=True,
-            postgresql_where=sa.text(_ACTIVE),
-            sqlite_where=sa.text(_ACTIVE),
+            postgresql_where=sa.text(ACTIVE_PREDICATE),
+            sqlite_where=sa.text(ACTIVE_PREDICATE),
         ),
         sa.UniqueConstraint("course_id", "waitlist_position"),
         sa.CheckConstraint(

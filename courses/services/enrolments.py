@@ -78,6 +78,7 @@ from courses.models import (
     User,
     course_prerequisites,
 )
+from courses.models.enrolments import ACTIVE_PREDICATE
 from courses.services import audit
 from courses.services.permissions import can_manage_course, require_course_manager
 from courses.settings import to_local
@@ -360,7 +361,16 @@ def _statements() -> _Statements:
 @functools.cache
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_enrolments).on_conflict_do_nothing().returning(_enrolments.c.id)
+    return _unless_active(insert(_enrolments)).returning(_enrolments.c.id)
+
+
+def _unless_active(insert: Any) -> Any:
+    """``ON CONFLICT … DO NOTHING`` on the one-active-enrolment index alone: a clash on
+    any other constraint (a waitlist position given twice) stays an error."""
+    return insert.on_conflict_do_nothing(
+        index_elements=[_enrolments.c.user_id, _enrolments.c.course_id],
+        index_where=sa.text(ACTIVE_PREDICATE),
+    )
 
 
 def lock_course(course: Course) -> None:
@@ -514,9 +524,7 @@ def _waitlist_insert_statement() -> sa.Select[Any]:
         )
     ).select_from(queue)
     inserted = (
-        postgresql.insert(_enrolments)
-        .from_select(given, row)
-        .on_conflict_do_nothing()
+        _unless_active(postgresql.insert(_enrolments).from_select(given, row))
         .returning(columns.id, columns.waitlist_position)
         .cte("inserted")
     )
