@@ -163,6 +163,9 @@ def _engine_options(database_url: str, env: Mapping[str, str]) -> dict[str, Any]
         # busy timeout (seconds): a writer waits for the lock instead of failing at once.
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
     return {
+        # Last in, first out: the connections in use stay few and warm, and one left idle
+        # long enough to have died is pinged before use (courses.db).
+        "pool_use_lifo": True,
         "pool_size": _int("ACADEMY_DB_POOL_SIZE", env.get("ACADEMY_DB_POOL_SIZE"), 10),
         "max_overflow": 10,
         "pool_timeout": 10,

@@ -187,7 +187,8 @@ def check_connections_on_checkout(engine: sa.Engine) -> None:
 
 def _readable(dbapi_connection: Any, driver_error: type[Exception]) -> bool:
     try:
-        ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        poller = select.poll()  # not select(): it fails on descriptors past 1023
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError, driver_error):
         return True  # no usable socket: let the ping decide
-    return bool(ready)

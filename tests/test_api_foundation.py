@@ -276,8 +276,13 @@ def test_api_requests_neither_read_nor_write_the_cookie_session(app_ctx, login_a
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert client.get_cookie("session").value == cookie.value
-    # The pages still use the session: the user is still logged in.
-    assert client.get("/me/courses").status_code == 200
+    # The pages still use the session: the user is still logged in, and English chosen
+    # on a page is kept there; the API does not read it, so its messages stay in the
+    # academy's default language.
+    assert client.get("/me/courses?lang=en").status_code == 200
+    refused = client.get("/api/v1/me")
+    assert_error(refused, 401)
+    assert refused.json["error"]["message"].startswith("需要")
 
 
 # --- users (admin) --------------------------------------------------------------------------------
