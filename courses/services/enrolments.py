@@ -493,7 +493,8 @@ def _insert_unless_enrolled(values: dict[str, Any]) -> tuple[NewEnrolment | None
                 return None, None
             values = values | {"waitlist_position": given.waitlist_position}
             return NewEnrolment(id=given.id, **values), given.place
-        values["waitlist_position"], place = _next_place(values["course_id"])
+        position, place = _next_place(values["course_id"])
+        values = values | {"waitlist_position": position}
     row = db.session.execute(_insert_statement(dialect), values).one_or_none()
     if row is None:
         return None, None
