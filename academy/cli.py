@@ -155,22 +155,26 @@ def demo_command(host: str, port: int) -> None:
     click.echo(f"\nAcademy is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
     from werkzeug.serving import run_simple
 
+    from workers.inprocess import start_periodic_jobs
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start_periodic_jobs(app)  # settles sessions as they end (no broker, no beat)
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("settle-courses")
 @with_appcontext
 def settle_courses_command() -> None:
-    """Evaluate completion for courses whose last session has ended (what the
-    periodic task does): learners short of the threshold become incomplete."""
+    """Settle sessions that have ended and courses whose last session has ended (what
+    the periodic task does): records are credited up to the end, learners who reached
+    the threshold complete and those short of it become incomplete."""
     from courses.db import write_intent
     from courses.services import attendance
 
     with write_intent():
-        count = attendance.settle_finished_courses()
+        settled = attendance.settle_finished_courses()
         db.session.commit()
-    click.echo(f"Settled {count} course(s).")
+    click.echo(f"Settled {settled.sessions} session(s) and {settled.courses} course(s).")
 
 
 def init_app(app: Flask) -> None:

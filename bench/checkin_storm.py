@@ -23,10 +23,9 @@ refused check-ins count against a learner, so the storm is not limited);
 and then POST ``/api/v1/checkin`` with ``{"session_id": …, "code": "<the code>"}`` and
 the learners' bearer tokens, every learner once, as fast as the server answers. Each
 answer must be a 201 with status ``present`` (on time). Every check-in also evaluates
-the enrolment's completion (in the check-in's transaction). With ``--sessions 1`` the
-course has this one session only, so every check-in also completes the enrolment (its
-status and hours, an ``enrolment.completed`` outbox event and a notice): the heaviest
-check-in, that of a course's last session.
+the enrolment's completion (in the check-in's transaction); since the session has not
+begun, nothing is credited yet and nothing completes (a course completes once its last
+session has ended, ``academy settle-courses``).
 
 Baseline: the same number of psycopg connections, each in a thread, inserting for every
 learner in one transaction the attendance row the check-in ends with (``INSERT INTO
@@ -118,7 +117,7 @@ def seed(env: dict[str, str], learners: int, sessions: int = 4) -> dict[str, Any
     from flask_migrate import upgrade
 
     from academy import create_app
-    from courses.db import db
+    from courses.db import db, utcnow
     from courses.models import (
         Course,
         CourseLevel,
@@ -216,7 +215,9 @@ def seed(env: dict[str, str], learners: int, sessions: int = 4) -> dict[str, Any
         users = db.session.scalars(sa.select(User).where(User.id.in_(user_ids)).order_by(User.id))
         secrets = [tokens.issue(user)[0] for user in users]
         checkin.open_checkin(trainer, session)
-        minutes = attendance.session_minutes(session)
+        # Checked in before the start, a record is credited nothing yet (its minutes
+        # come as the session's time passes, and in full when it is settled).
+        minutes = attendance.elapsed_minutes(session, utcnow())
         seeded = {
             "course_id": course.id,
             "session_id": session.id,
@@ -406,8 +407,7 @@ def main() -> None:
         "--sessions",
         type=int,
         default=4,
-        help="sessions of the course; the storm is at the first (1: every check-in "
-        "completes the course)",
+        help="sessions of the course; the storm is at the first",
     )
     add_rush_options(parser, "ACADEMY_CHECKIN_BENCH_DATABASE_URL", DEFAULT_DATABASE)
     args = parser.parse_args()

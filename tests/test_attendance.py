@@ -29,6 +29,9 @@ from tests.factories import make_course, make_enrolment, make_session, make_trai
 
 START = datetime(2030, 3, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai; 2 h = 120 min
 END = START + timedelta(hours=2)
+#: A course held in the past (so that edits made now find it over), a week apart.
+PAST = datetime(2025, 3, 3, 1, 30, tzinfo=UTC)
+OVER = PAST + timedelta(weeks=1, hours=2, minutes=1)  # its second session has ended
 
 
 @pytest.fixture
@@ -54,6 +57,13 @@ def _record(session, user):  # type: ignore[no-untyped-def]
 
 def _records() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceRecord)) or 0
+
+
+def _settle(now):  # type: ignore[no-untyped-def]
+    """What the periodic job does once sessions have ended."""
+    settled = attendance.settle_finished_courses(now=now)
+    db.session.commit()
+    return settled
 
 
 # ---- tokens -----------------------------------------------------------------------------------
@@ -108,9 +118,34 @@ def test_check_in_on_time_then_twice_is_harmless(setup):  # type: ignore[no-unty
     assert record.checked_in_at == now
     assert record.status == AttendanceStatus.PRESENT
     assert record.method == AttendanceMethod.QR
+    assert _records() == 1
+    # Nothing is credited in advance: the session has not begun.
+    assert (record.minutes, record.credited_hours) == (0, 0.0)
+    # Once it has ended, the learner who never checked out is credited to the end.
+    assert _settle(END + timedelta(minutes=1)).sessions == 1
+    record = _record(session, learner)
     assert record.minutes == 120
     assert record.credited_hours == 2.67  # 120 / 45, capped at the session's 2.67
-    assert _records() == 1
+    assert _settle(END + timedelta(minutes=2)).sessions == 0  # settled once
+
+
+def test_check_in_credit_grows_only_with_the_time_that_has_passed(setup):  # type: ignore[no-untyped-def]
+    _trainer, _course, session, learner, enrolment = setup
+    arrived = START - timedelta(minutes=5)
+    checkin.check(learner, session, code=session.checkin_code, now=arrived)
+    db.session.commit()
+    assert _record(session, learner).credited_hours == 0.0
+    # Checking out 45 minutes into the session credits those 45 minutes, no more.
+    left = START + timedelta(minutes=45)
+    checkin.check(learner, session, code=session.checkin_code, action="checkout", now=left)
+    db.session.commit()
+    record = _record(session, learner)
+    assert (record.status, record.minutes, record.credited_hours) == (
+        AttendanceStatus.PARTIAL,
+        45,
+        1.0,
+    )
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
 
 
 def test_expired_replayed_and_foreign_tokens_are_refused_without_a_record(setup):  # type: ignore[no-untyped-def]
@@ -198,6 +233,9 @@ def test_late_marking_at_the_boundary(setup, arrival, status, minutes):  # type:
     now = START + arrival
     checkin.check(learner, session, token=_token(session, now), now=now)
     db.session.commit()
+    # Only the minutes that have passed count (an on-time arrival counts from the start).
+    assert _record(session, learner).minutes == (10 if status == AttendanceStatus.PRESENT else 0)
+    _settle(END)
     record = _record(session, learner)
     assert (record.status, record.minutes) == (status, minutes)
 
@@ -325,6 +363,9 @@ def test_a_whole_online_session_counts_in_full(online):  # type: ignore[no-untyp
     db.session.commit()
     record = _record(session, learner)
     assert record.status == AttendanceStatus.PRESENT
+    assert record.minutes == 114  # the time that has passed, not yet the whole session
+    _settle(END)
+    record = _record(session, learner)
     assert record.minutes == 120
     assert record.credited_hours == 2.67
 
@@ -345,6 +386,7 @@ def test_hybrid_sessions_keep_one_record_whichever_way_the_learner_came(app_ctx)
     for minute in range(10):
         attendance.record_heartbeat(learner, session, now=START + timedelta(minutes=minute))
     db.session.commit()
+    _settle(END)
     record = _record(session, learner)
     assert _records() == 1
     assert record.online_minutes == 10
@@ -500,9 +542,9 @@ def test_learners_cannot_take_roll_call(setup):  # type: ignore[no-untyped-def]
         attendance.mark(learner, session, [{"user_id": learner.id, "status": "present"}])
 
 
-def _two_session_course(trainer, threshold=0.8):  # type: ignore[no-untyped-def]
+def _two_session_course(trainer, threshold=0.8, start=PAST):  # type: ignore[no-untyped-def]
     course = make_course(
-        trainers=[trainer], sessions=2, first_session_at=START, completion_threshold=threshold
+        trainers=[trainer], sessions=2, first_session_at=start, completion_threshold=threshold
     )
     learner = make_user()
     enrolment = make_enrolment(course, learner)
@@ -524,20 +566,20 @@ def test_completion_flips_exactly_when_the_threshold_is_crossed(app_ctx):  # typ
     trainer = make_trainer()
     course, learner, enrolment = _two_session_course(trainer)  # 2 × 2.67 h; needs 4.27 h
     first, second = course.sessions
-    attendance.mark(trainer, first, [{"user_id": learner.id, "status": "present"}], now=END)
+    attendance.mark(trainer, first, [{"user_id": learner.id, "status": "present"}], now=OVER)
     db.session.commit()
-    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE  # over, and short
     # 71 minutes = 1.58 h: 2.67 + 1.58 = 4.25, short of 0.8 × 5.34 = 4.27
     attendance.mark(
-        trainer, second, [{"user_id": learner.id, "status": "partial", "minutes": 71}], now=END
+        trainer, second, [{"user_id": learner.id, "status": "partial", "minutes": 71}], now=OVER
     )
     db.session.commit()
     short = _enrolment(enrolment.id)
-    assert (short.status, short.credited_hours) == (EnrolmentStatus.ENROLLED, 4.25)
+    assert (short.status, short.credited_hours) == (EnrolmentStatus.INCOMPLETE, 4.25)
     assert _events("enrolment.completed") == 0
     # 72 minutes = 1.60 h: 4.27, exactly the threshold
     attendance.mark(
-        trainer, second, [{"user_id": learner.id, "status": "partial", "minutes": 72}], now=END
+        trainer, second, [{"user_id": learner.id, "status": "partial", "minutes": 72}], now=OVER
     )
     db.session.commit()
     done = _enrolment(enrolment.id)
@@ -551,15 +593,15 @@ def test_completion_unflips_when_a_trainer_corrects_before_a_certificate(app_ctx
     trainer = make_trainer()
     course, learner, enrolment = _two_session_course(trainer)
     for session in course.sessions:
-        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=END)
+        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=OVER)
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
     attendance.mark(
-        trainer, course.sessions[1], [{"user_id": learner.id, "status": "absent"}], now=END
+        trainer, course.sessions[1], [{"user_id": learner.id, "status": "absent"}], now=OVER
     )
     db.session.commit()
     withdrawn = _enrolment(enrolment.id)
-    assert withdrawn.status == EnrolmentStatus.ENROLLED  # the course is not over (2030)
+    assert withdrawn.status == EnrolmentStatus.INCOMPLETE  # the course is over
     assert withdrawn.completed_at is None
     assert _events("enrolment.completion_withdrawn") == 1
     assert (
@@ -575,18 +617,59 @@ def test_completion_unflips_when_a_trainer_corrects_before_a_certificate(app_ctx
         trainer,
         course.sessions[1],
         [{"user_id": learner.id, "status": "present"}],
-        now=END + timedelta(minutes=1),
+        now=OVER + timedelta(minutes=1),
     )
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
     assert _events("enrolment.completed") == 2
 
 
+def test_nothing_completes_before_the_last_session_has_ended(app_ctx):  # type: ignore[no-untyped-def]
+    trainer = make_trainer()
+    course, learner, enrolment = _two_session_course(trainer, threshold=0.5, start=START)
+    first, second = course.sessions
+    # The first session alone meets the threshold, but the course is not over.
+    attendance.mark(trainer, first, [{"user_id": learner.id, "status": "present"}], now=END)
+    db.session.commit()
+    waiting = _enrolment(enrolment.id)
+    assert (waiting.status, waiting.credited_hours) == (EnrolmentStatus.ENROLLED, 2.67)
+    assert _events("enrolment.completed") == 0
+    # A roll-call for the second session taken before it starts credits nothing yet.
+    attendance.mark(
+        trainer, second, [{"user_id": learner.id, "status": "present"}], now=second.starts_at
+    )
+    db.session.commit()
+    assert _record(second, learner).credited_hours == 0.0
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
+    # When the last session ends, the course settles: the marks count in full.
+    assert _settle(second.ends_at - timedelta(minutes=1)).sessions == 1  # the first only
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
+    assert _settle(second.ends_at).sessions == 1
+    done = _enrolment(enrolment.id)
+    assert (done.status, done.credited_hours) == (EnrolmentStatus.COMPLETED, 5.34)
+    assert _events("enrolment.completed") == 1
+
+
+def test_present_means_the_whole_session(setup):  # type: ignore[no-untyped-def]
+    trainer, _course, session, learner, _enrolment = setup
+    with pytest.raises(ValidationFailed) as refused:
+        attendance.mark(
+            trainer, session, [{"user_id": learner.id, "status": "present", "minutes": 30}]
+        )
+    assert refused.value.code == "invalid_marks"
+    assert _records() == 0
+    attendance.mark(
+        trainer, session, [{"user_id": learner.id, "status": "present", "minutes": 115}], now=END
+    )
+    db.session.commit()
+    assert _record(session, learner).minutes == 115
+
+
 def test_completion_stands_once_a_certificate_exists(app_ctx):  # type: ignore[no-untyped-def]
     trainer = make_trainer()
     course, learner, enrolment = _two_session_course(trainer)
     for session in course.sessions:
-        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=END)
+        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=OVER)
     db.session.add(
         Certificate(
             serial="SWA-2030-000001",
@@ -601,7 +684,7 @@ def test_completion_stands_once_a_certificate_exists(app_ctx):  # type: ignore[n
     )
     db.session.commit()
     attendance.mark(
-        trainer, course.sessions[1], [{"user_id": learner.id, "status": "absent"}], now=END
+        trainer, course.sessions[1], [{"user_id": learner.id, "status": "absent"}], now=OVER
     )
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
@@ -612,19 +695,21 @@ def test_after_the_last_session_an_enrolment_short_of_the_threshold_is_incomplet
     course, learner, enrolment = _two_session_course(trainer)
     keen = make_user()
     keen_enrolment = make_enrolment(course, keen)
+    between = PAST + timedelta(days=1)  # the first session is over, the second to come
     for session in course.sessions:
-        attendance.mark(trainer, session, [{"user_id": keen.id, "status": "present"}], now=END)
+        attendance.mark(trainer, session, [{"user_id": keen.id, "status": "present"}], now=between)
     attendance.mark(
-        trainer, course.sessions[0], [{"user_id": learner.id, "status": "present"}], now=END
+        trainer, course.sessions[0], [{"user_id": learner.id, "status": "present"}], now=between
     )
     db.session.commit()
+    assert _enrolment(keen_enrolment.id).status == EnrolmentStatus.ENROLLED
     last_end = course.sessions[1].ends_at
-    assert attendance.settle_finished_courses(now=last_end - timedelta(minutes=1)) == 0
-    assert attendance.settle_finished_courses(now=last_end + timedelta(minutes=1)) == 1
-    db.session.commit()
+    assert _settle(last_end - timedelta(minutes=1)) == attendance.Settlement(1, 0)
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
+    assert _settle(last_end + timedelta(minutes=1)) == attendance.Settlement(1, 0)
     assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE
     assert _enrolment(keen_enrolment.id).status == EnrolmentStatus.COMPLETED
-    assert attendance.settle_finished_courses(now=last_end + timedelta(minutes=2)) == 0
+    assert _settle(last_end + timedelta(minutes=2)) == attendance.Settlement(0, 0)
     # A later correction can still complete it.
     attendance.mark(
         trainer,
@@ -634,6 +719,16 @@ def test_after_the_last_session_an_enrolment_short_of_the_threshold_is_incomplet
     )
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
+
+
+def test_a_finished_course_whose_sessions_were_settled_still_settles(app_ctx):  # type: ignore[no-untyped-def]
+    trainer = make_trainer()
+    course, _learner, enrolment = _two_session_course(trainer)
+    for session in course.sessions:
+        session.settled_at = session.ends_at
+    db.session.commit()
+    assert _settle(OVER) == attendance.Settlement(0, 1)
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE
 
 
 def test_unmark_hands_the_record_back_to_what_was_measured(setup):  # type: ignore[no-untyped-def]
@@ -662,7 +757,7 @@ def test_changing_a_sessions_hours_or_the_threshold_re_evaluates_credit(app_ctx)
     trainer = make_trainer()
     course, learner, enrolment = _two_session_course(trainer)
     for session in course.sessions:
-        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=END)
+        attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=OVER)
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
     first = course.sessions[0]
@@ -680,7 +775,7 @@ def test_changing_a_sessions_hours_or_the_threshold_re_evaluates_credit(app_ctx)
     # A stricter rule than the learner meets withdraws the completion (no certificate).
     partial = course.sessions[1]
     attendance.mark(
-        trainer, partial, [{"user_id": learner.id, "status": "partial", "minutes": 90}], now=END
+        trainer, partial, [{"user_id": learner.id, "status": "partial", "minutes": 90}], now=OVER
     )
     db.session.commit()
     assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED  # 1 + 2 = 3 ≥ 0.8 × 3.67
@@ -688,4 +783,4 @@ def test_changing_a_sessions_hours_or_the_threshold_re_evaluates_credit(app_ctx)
         trainer, db.session.get(type(course), course.id), {"completion_threshold": 0.9}
     )
     db.session.commit()
-    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED  # 3 < 0.9 × 3.67
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE  # 3 < 0.9 × 3.67, over

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from courses.db import db
 from courses.models import AttendanceRecord, AuditLogEntry, SessionMode, User
+from courses.services.attendance import settle_finished_courses
 from tests.factories import (
     bearer,
     make_admin,
@@ -268,9 +269,10 @@ def test_roll_call_is_all_or_nothing_and_audited(client, onsite):  # type: ignor
         row["user_id"]: (row["status"], row["minutes"], row["credited_hours"], row["method"])
         for row in done.get_json()
     }
+    # The session starts in five minutes: the marks are kept, nothing is credited yet.
     assert got == {
-        learner.id: ("present", 120, 2.67, "roll_call"),
-        second.id: ("late", 60, 1.33, "roll_call"),
+        learner.id: ("present", 0, 0.0, "roll_call"),
+        second.id: ("late", 0, 0.0, "roll_call"),
     }
     listed = client.get(url, headers=auth(trainer)).get_json()
     assert [row["user_id"] for row in listed] == sorted([learner.id, second.id])
@@ -289,6 +291,12 @@ def test_roll_call_is_all_or_nothing_and_audited(client, onsite):  # type: ignor
     undone = client.delete(f"{url}/{learner.id}", headers=auth(trainer))
     assert undone.status_code == 200
     assert undone.get_json()["manual"] is False and undone.get_json()["status"] == "absent"
+    # Once the session has ended, the trainer's marks count in full.
+    settle_finished_courses(now=session.ends_at)
+    db.session.commit()
+    rows = {row["user_id"]: row for row in client.get(url, headers=auth(trainer)).get_json()}
+    assert (rows[second.id]["minutes"], rows[second.id]["credited_hours"]) == (60, 1.33)
+    assert rows[learner.id]["credited_hours"] == 0.0
 
 
 @pytest.fixture

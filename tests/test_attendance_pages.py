@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus, SessionMode
 from courses.services import checkin
+from courses.services.attendance import settle_finished_courses
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_course,
@@ -65,6 +66,26 @@ def test_scanning_the_qr_code_logs_in_and_comes_straight_back(client, login_as, 
     (record,) = _records()
     assert record.user_id == learner.id and record.method == AttendanceMethod.QR
     assert record.status == AttendanceStatus.PRESENT
+
+
+def test_a_check_in_before_the_start_shows_no_credit_in_advance(client, login_as, room):  # type: ignore[no-untyped-def]
+    _trainer, _course, session, learner = room
+    login_as(learner)
+    done = client.post(
+        f"/checkin/{session.id}", data={"action": "checkin", "code": session.checkin_code}
+    )
+    assert done.status_code == 302
+    (record,) = _records()
+    assert (record.status, record.minutes, record.credited_hours) == (
+        AttendanceStatus.PRESENT,
+        0,
+        0.0,
+    )
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "0 分钟" in page and "课次尚未结束，课时将在课次结束时结算。" in page
+    assert "120 分钟" not in page
+    landing = client.get(f"/checkin/{session.id}").get_data(as_text=True)
+    assert "计至课次结束" in landing
 
 
 def test_without_a_scan_the_code_is_needed(client, login_as, room):  # type: ignore[no-untyped-def]
@@ -159,6 +180,10 @@ def test_roll_call_saves_only_what_changed(client, login_as, room, count_queries
     }
     saved = client.post(f"/manage/sessions/{session.id}/attendance", data=form)
     assert saved.status_code == 302
+    # The session starts in five minutes: nothing is credited yet.
+    assert {r.minutes for r in _records()} == {0}
+    settle_finished_courses(now=session.ends_at)
+    db.session.commit()
     got = {r.user_id: (r.status, r.minutes, r.manual) for r in _records()}
     assert got == {
         learner.id: (AttendanceStatus.PRESENT, 120, False),
@@ -261,6 +286,10 @@ def test_a_learner_marked_absent_who_then_checks_in_is_late(client, login_as, ro
     db.session.commit()
     (record,) = _records()
     assert (record.status, record.manual) == (AttendanceStatus.LATE, False)
+    assert record.minutes == 0  # arrived just now
+    settle_finished_courses(now=session.ends_at)
+    db.session.commit()
+    (record,) = _records()
     assert record.minutes == 105
     assert (
         db.session.scalar(

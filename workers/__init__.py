@@ -17,8 +17,9 @@ from flask import Flask
 #: Longest a task may run; the broker's visibility timeout is set well above it so a
 #: slow task is not handed to a second worker while the first is still on it.
 TASK_TIME_LIMIT = 15 * 60
-#: How often courses whose last session has ended get their completions settled.
-SETTLE_EVERY_SECONDS = 10 * 60
+#: How often sessions that have ended (and courses whose last session has ended) are
+#: settled: a completion, and so a certificate, follows a course's end within this.
+SETTLE_EVERY_SECONDS = 60
 
 
 def celery_config(broker_url: str | None) -> dict[str, Any]:

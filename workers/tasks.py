@@ -9,10 +9,10 @@ from courses.services import attendance
 
 
 @shared_task(name="academy.settle_finished_courses")
-def settle_finished_courses() -> int:
-    """Evaluate completion for courses whose last session has ended (idempotent; beat
-    runs it every few minutes). Returns the number of courses evaluated."""
+def settle_finished_courses() -> dict[str, int]:
+    """Settle sessions that have ended and courses whose last session has ended
+    (idempotent; beat runs it every minute). Returns what was settled."""
     with write_intent():
-        count = attendance.settle_finished_courses()
+        settled = attendance.settle_finished_courses()
         db.session.commit()
-    return count
+    return {"sessions": settled.sessions, "courses": settled.courses}

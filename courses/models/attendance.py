@@ -25,6 +25,9 @@ class AttendanceRecord(TimestampMixin, db.Model):
         sa.CheckConstraint("imported_minutes >= 0", name="imported_minutes_not_negative"),
         sa.CheckConstraint("credited_hours >= 0", name="credited_hours_not_negative"),
         sa.CheckConstraint(
+            "manual_minutes IS NULL OR manual_minutes >= 0", name="manual_minutes_not_negative"
+        ),
+        sa.CheckConstraint(
             "checked_out_at IS NULL OR checked_in_at IS NULL OR checked_out_at >= checked_in_at",
             name="checkout_after_checkin",
         ),
@@ -63,6 +66,9 @@ class AttendanceRecord(TimestampMixin, db.Model):
     last_seen_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Set by a trainer (roll-call or correction): automatic ways no longer change it.
     manual: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    #: The minutes the trainer gave (or the whole session, for "present"); ``minutes``
+    #: holds the part of them that has passed.
+    manual_minutes: Mapped[int | None] = mapped_column(nullable=True)
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )

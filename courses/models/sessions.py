@@ -28,6 +28,12 @@ class CourseSession(TimestampMixin, db.Model):
             name="checkin_window_order",
         ),
         sa.Index("ix_course_sessions_course_id_starts_at", "course_id", "starts_at"),
+        sa.Index(
+            "ix_course_sessions_unsettled",
+            "ends_at",
+            postgresql_where=sa.text("settled_at IS NULL"),
+            sqlite_where=sa.text("settled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +64,9 @@ class CourseSession(TimestampMixin, db.Model):
     late_after_minutes: Mapped[int] = mapped_column(
         sa.SmallInteger, nullable=False, default=10, server_default="10"
     )
+    # When the records were last brought up to date after the session ended
+    # (``courses.services.attendance.settle_ended_sessions``); None while it runs.
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     course: Mapped[Course] = relationship(back_populates="sessions")
 

@@ -124,6 +124,20 @@ def session_minutes(session: CourseSession) -> int:
     return max(0, int((session.ends_at - session.starts_at).total_seconds() // 60))
 
 
+def elapsed_minutes(session: CourseSession, now: datetime) -> int:
+    """The minutes of the session's time that have passed by ``now``: all of them once
+    it has ended, none before it starts. No record is credited more than this."""
+    if now >= session.ends_at:
+        return session_minutes(session)
+    if now <= session.starts_at:
+        return 0
+    return int((now - session.starts_at).total_seconds() // 60)
+
+
+def has_ended(session: CourseSession, now: datetime) -> bool:
+    return session.ends_at <= now
+
+
 def credited_hours(minutes: int, class_hours: float) -> float:
     """Minutes ÷ minutes per class hour, capped at ``class_hours``, rounded half up to
     two decimals."""
@@ -242,7 +256,9 @@ class Measured:
     method: AttendanceMethod
 
 
-def _onsite(record: AttendanceRecord, session: CourseSession) -> Measured | None:
+def _onsite(record: AttendanceRecord, session: CourseSession, now: datetime) -> Measured | None:
+    """From check-in to check-out, or to the session's end once it has ended: never
+    beyond ``now``."""
     if record.checked_in_at is None:
         return None
     grace = timedelta(minutes=session.late_after_minutes)
@@ -252,6 +268,7 @@ def _onsite(record: AttendanceRecord, session: CourseSession) -> Measured | None
     left = record.checked_out_at
     early = left is not None and left < session.ends_at - grace
     end = left if early and left is not None else session.ends_at
+    end = min(end, now)
     start = min(max(start, session.starts_at), session.ends_at)
     end = min(max(end, session.starts_at), session.ends_at)
     minutes = max(0, int((end - start).total_seconds() // 60))
@@ -283,10 +300,13 @@ def _remote(
     return Measured(min(minutes, full), status, method)
 
 
-def measure(record: AttendanceRecord, session: CourseSession) -> Measured:
-    """What the record's automatic ways of attending add up to (see the module doc)."""
-    candidates = [
-        _onsite(record, session),
+def measure(record: AttendanceRecord, session: CourseSession, now: datetime) -> Measured:
+    """What the record's automatic ways of attending add up to by ``now`` (see the
+    module doc): live and on-site attendance never count beyond the time that has
+    passed; a recording watched to the end counts in full."""
+    elapsed = elapsed_minutes(session, now)
+    live = [
+        _onsite(record, session, now),
         _remote(
             record.online_minutes,
             session,
@@ -295,26 +315,32 @@ def measure(record: AttendanceRecord, session: CourseSession) -> Measured:
         ),
         _remote(record.imported_minutes, session, AttendanceMethod.IMPORT, None),
     ]
+    candidates = [
+        Measured(min(c.minutes, elapsed), c.status, c.method) for c in live if c is not None
+    ]
     if record.video_complete:
         candidates.append(
             Measured(session_minutes(session), AttendanceStatus.PRESENT, AttendanceMethod.VIDEO)
         )
-    found = [c for c in candidates if c is not None]
-    if not found:
+    if not candidates:
         return Measured(0, AttendanceStatus.ABSENT, record.method)
-    return max(found, key=lambda c: (c.minutes, _STATUS_RANK[c.status]))
+    return max(candidates, key=lambda c: (c.minutes, _STATUS_RANK[c.status]))
 
 
-def derive(record: AttendanceRecord, session: CourseSession) -> None:
+def derive(record: AttendanceRecord, session: CourseSession, now: datetime) -> None:
     """Bring the record's status, minutes and credit up to date with what was measured
-    (a trainer's manual status and minutes are kept)."""
+    by ``now`` (a trainer's manual status is kept, and the minutes they gave count as
+    far as the session's time has passed)."""
     if not record.manual:
-        measured = measure(record, session)
+        measured = measure(record, session, now)
         record.status = measured.status
         record.minutes = measured.minutes
         record.method = measured.method
     elif record.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
         record.minutes = 0
+    else:
+        given = record.manual_minutes if record.manual_minutes is not None else record.minutes
+        record.minutes = min(given, elapsed_minutes(session, now))
     record.credited_hours = credited_hours(record.minutes, session.class_hours)
 
 
@@ -322,7 +348,7 @@ def changed(
     record: AttendanceRecord, session: CourseSession, enrolment: Enrolment | None, now: datetime
 ) -> None:
     """After a change to what a record measured: derive it, then evaluate completion."""
-    derive(record, session)
+    derive(record, session, now)
     db.session.flush()
     if enrolment is not None:
         evaluate_completion(enrolment, now=now)
@@ -368,6 +394,13 @@ def parse_marks(session: CourseSession, raw: list[dict[str, Any]]) -> list[Mark]
             if minutes > 0 and status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
                 problems[str(index)] = _l("An absent or excused learner has no minutes.")
                 continue
+            if status == AttendanceStatus.PRESENT and minutes < full - session.late_after_minutes:
+                problems[str(index)] = _l(
+                    "Present means the whole session: for %(n)s minutes choose late or "
+                    "partly attended.",
+                    n=minutes,
+                )
+                continue
         if user_id in seen:
             problems[str(index)] = _l("This learner is marked twice.")
             continue
@@ -382,14 +415,19 @@ def parse_marks(session: CourseSession, raw: list[dict[str, Any]]) -> list[Mark]
     return marks
 
 
-def _manual_minutes(mark: Mark, record: AttendanceRecord, session: CourseSession) -> int:
+def _manual_minutes(
+    mark: Mark, record: AttendanceRecord, session: CourseSession, now: datetime
+) -> int:
+    """The minutes a mark gives: as typed, none for absent or excused, the whole
+    session for present, and what was measured (or, if nothing, the whole session for
+    late) otherwise. ``derive`` credits only the part that has passed."""
     if mark.minutes is not None:
         return mark.minutes
     if mark.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
         return 0
     if mark.status == AttendanceStatus.PRESENT:
         return session_minutes(session)
-    measured = measure(record, session).minutes
+    measured = measure(record, session, now).minutes
     if mark.status == AttendanceStatus.LATE:
         return measured or session_minutes(session)
     return measured
@@ -423,19 +461,20 @@ def mark(
         for entry in marks:
             enrolment = enrolments[entry.user_id]
             record = record_for(session, entry.user_id, enrolment)
-            before = (record.status.value, record.minutes, record.manual)
-            minutes = _manual_minutes(entry, record, session)
+            given = record.manual_minutes if record.manual else record.minutes
+            before = (record.status.value, given, record.manual)
+            minutes = _manual_minutes(entry, record, session, now)
             after = (entry.status.value, minutes, True)
             records.append(record)
             if before == after:
                 continue
             corrected = record.manual or record.checked_in_at is not None or record.minutes > 0
             record.status = entry.status
-            record.minutes = minutes
+            record.manual_minutes = minutes
             record.manual = True
             record.method = AttendanceMethod.ROLL_CALL
             record.recorded_by_id = actor.id
-            derive(record, session)
+            derive(record, session, now)
             audit.record(
                 actor,
                 "attendance.corrected" if corrected else "attendance.marked",
@@ -470,6 +509,7 @@ def unmark(
     if record.manual:
         before = {"status": record.status.value, "minutes": record.minutes}
         record.manual = False
+        record.manual_minutes = None
         record.recorded_by_id = actor.id
         changed(record, session, enrolment, now)
         audit.record(
@@ -583,7 +623,7 @@ def set_imported_minutes(
     if minutes <= record.imported_minutes:
         return False
     record.imported_minutes = minutes
-    derive(record, session)
+    derive(record, session, now)
     db.session.flush()
     if evaluate:
         evaluate_completion(enrolment, now=now)
@@ -820,7 +860,14 @@ def evaluate_completion(
             facts.course_id, enrolment.user_id
         )
     feedback_ok = not facts.feedback_required or feedback_given
-    met = facts.class_hours > 0 and earned + 1e-9 >= facts.required_hours and feedback_ok
+    # Only a course whose last session has ended completes: until then what is
+    # credited is what has passed so far, and the rest is still to come.
+    met = (
+        facts.finished
+        and facts.class_hours > 0
+        and earned + 1e-9 >= facts.required_hours
+        and feedback_ok
+    )
     status = enrolment.status
     if met and status != EnrolmentStatus.COMPLETED:
         enrolment.status = EnrolmentStatus.COMPLETED
@@ -940,7 +987,8 @@ def evaluate_course(
             .with_for_update()
             .execution_options(populate_existing=True)
         ):
-            derive(record, rederive)
+            derive(record, rederive, now)
+        rederive.settled_at = now if has_ended(rederive, now) else None
         db.session.flush()
     facts = course_facts(course.id, now)
     user_ids = [e.user_id for e in enrolments]
@@ -961,11 +1009,39 @@ def evaluate_course(
     return outcome
 
 
-def settle_finished_courses(now: datetime | None = None, limit: int = 200) -> int:
-    """Evaluate the enrolments of courses whose last session has ended and that still
-    have learners marked enrolled: those short of the threshold become incomplete.
-    Idempotent; returns the number of courses evaluated."""
+@dataclass(frozen=True)
+class Settlement:
+    sessions: int  # sessions whose records were brought up to date after their end
+    courses: int  # finished courses whose remaining learners were settled
+
+
+def settle_ended_sessions(now: datetime | None = None, limit: int = 200) -> int:
+    """Bring the records of sessions that have ended since they were last settled up
+    to date (a learner checked in and never checked out is credited to the end, a
+    trainer's "present" counts in full) and evaluate their courses' completions. On
+    PostgreSQL, sessions another settler holds are skipped. Returns how many."""
     now = now or utcnow()
+    sessions = list(
+        db.session.scalars(
+            sa.select(CourseSession)
+            .where(CourseSession.settled_at.is_(None), CourseSession.ends_at <= now)
+            .order_by(CourseSession.ends_at, CourseSession.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for session in sessions:
+        evaluate_course(session.course, now, rederive=session)
+    return len(sessions)
+
+
+def settle_finished_courses(now: datetime | None = None, limit: int = 200) -> Settlement:
+    """Settle the sessions that have ended (``settle_ended_sessions``), then evaluate
+    the enrolments of courses whose last session has ended and that still have
+    learners marked enrolled: those short of the threshold become incomplete, those
+    who reached it complete. Idempotent."""
+    now = now or utcnow()
+    sessions = settle_ended_sessions(now, limit)
     last_end = (
         sa.select(CourseSession.course_id, sa.func.max(CourseSession.ends_at).label("last_end"))
         .group_by(CourseSession.course_id)
@@ -985,7 +1061,7 @@ def settle_finished_courses(now: datetime | None = None, limit: int = 200) -> in
         course = db.session.get(Course, course_id)
         if course is not None:
             evaluate_course(course, now)
-    return len(course_ids)
+    return Settlement(sessions, len(course_ids))
 
 
 # ---- pages ----------------------------------------------------------------------------------

@@ -381,6 +381,7 @@ class _Loader:
                     "checkin_code": None,
                     "checkin_opens_at": None,
                     "checkin_closes_at": None,
+                    "settled_at": ends_at if ends_at <= self.now else None,
                     "created_at": created,
                     "updated_at": created,
                 },

@@ -217,9 +217,12 @@ class RosterLoader:
                 feedback_at = None
         if feedback_at is not None:
             self.add_feedback(rng, rows, enrolment["course_id"], learner.id, feedback_at)
-        if reached_at is None or (spec.feedback and feedback_at is None):
+        # A course completes once its last session is over (attendance.evaluate_completion).
+        if not course_over or reached_at is None or (spec.feedback and feedback_at is None):
             return
-        completed_at = feedback_at if feedback_at is not None and spec.feedback else reached_at
+        completed_at = (
+            feedback_at if feedback_at is not None and spec.feedback else sessions[-1].ends_at
+        )
         enrolment.update(
             status=EnrolmentStatus.COMPLETED.value,
             completed_at=completed_at,
