@@ -95,7 +95,7 @@ def test_upload_preview_then_confirm(setting, login_as, flashed):  # type: ignor
     assert ">2.0<" in html  # Ana: the whole session, 2 class hours
     assert ">60<" in html and ">1.33<" in html  # Bo: 45 + 15 minutes
     assert "No learner enrolled in this course" in html  # the outsider
-    assert "No phone number or e-mail address." in html  # the visitor
+    assert "No learner enrolled in this course has this name" in html  # the visitor
     assert "The time “不知道” cannot be read." in html  # Cai's bad row
     assert f'action="/manage/reports/{report_import.id}/apply"' in html
     assert "Confirm and apply" in html
@@ -132,7 +132,7 @@ def test_a_file_that_is_not_a_report_is_refused_beside_the_field(setting, login_
     assert response.status_code == 200
     html = _html(response)
     assert 'class="field-errors"' in html
-    assert "No header row was found" in html
+    assert "No participant column was found" in html
     assert _count(AttendanceImport) == 0
     assert "field-errors" in _html(_upload(client, setting["session"].id, b"", name="e.csv"))
 
