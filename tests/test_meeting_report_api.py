@@ -35,6 +35,7 @@ IMPORT_KEYS = {
     "applied_by_id",
     "counts",
     "rows",
+    "learners",
 }
 
 

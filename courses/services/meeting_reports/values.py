@@ -42,7 +42,7 @@ _OPEN_END = frozenset({"--", "-", "—", "——", "未退会", "未离会", "�
 _EXCEL_EPOCH_DAYS = (date(1899, 12, 30), date(1899, 12, 31), date(1900, 1, 1))
 _BRACKETED = re.compile(r"[(（\[【]([^)）\]】]*)[)）\]】]")
 _NAME_JUNK = re.compile(r"[\s\u200b-\u200f\u2060\ufeff·•・.,，、'\"“”‘’]")
-_SEPARATORS = re.compile(r"[-_—–|/\\~＿]+")
+_SEPARATORS = re.compile(r"[-_—–|/\\~＿\s]+")
 _TAIL_DIGITS = re.compile(r"^(\D+?)(\d{4})$|^(\d{4})(\D+)$")
 
 
@@ -103,14 +103,15 @@ def normalise_name(value: Any) -> str:
 def name_forms(value: Any) -> list[str]:
     """The forms a display name may match under: the whole, the part outside brackets,
     each bracketed part (Tencent's ``昵称(入会昵称)``, Zoom's ``Name (Original Name)``),
-    and the parts between separators (``张晓燕-桂城社工``)."""
+    and the parts between separators or spaces (``张晓燕-桂城社工``, ``CAI 陈彩``), of two
+    characters or more."""
     text = unicodedata.normalize("NFKC", text_of(value))
     pieces = [text, _BRACKETED.sub(" ", text), *_BRACKETED.findall(text)]
     forms: list[str] = []
     for piece in pieces:
         for candidate in (piece, *_SEPARATORS.split(piece)):
             form = normalise_name(candidate)
-            if form and form not in forms:
+            if len(form) >= 2 and form not in forms:
                 forms.append(form)
     return forms[:12]
 
