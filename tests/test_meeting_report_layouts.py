@@ -448,8 +448,9 @@ def test_the_trainers_choice_is_applied_and_remembered(course_setting) -> None: 
         (a.course_id, a.alias, a.user_id) for a in db.session.scalars(sa.select(MeetingAlias))
     }
     assert aliases == {
-        (s["course"].id, "name:小燕子(小燕子)", s["cai"].id),
-        (None, "name:小燕子(小燕子)", s["cai"].id),
+        (course_id, alias, s["cai"].id)
+        for course_id in (s["course"].id, None)
+        for alias in ("name:小燕子(小燕子)", "name:小燕子")
     }
 
     # The next session of the course: 小燕子 is 陈彩 without asking.
@@ -465,7 +466,16 @@ def test_the_trainers_choice_is_applied_and_remembered(course_setting) -> None: 
         later,
         "r.xlsx",
         tencent_xlsx(
-            [["小燕子(小燕子)", "2026-12-04 10:00:00", "2026-12-04 10:45:00", "0:45:00", "PC", ""]]
+            [
+                [
+                    "小燕子(小燕子的iPad)",
+                    "2026-12-04 10:00:00",
+                    "2026-12-04 10:45:00",
+                    "0:45:00",
+                    "PC",
+                    "",
+                ]
+            ]
         ),
         now=AFTER + timedelta(days=1),
     )
@@ -475,6 +485,7 @@ def test_the_trainers_choice_is_applied_and_remembered(course_setting) -> None: 
         "remembered",
         s["cai"].id,
     )
+    assert row_again["minutes"] == 45
 
     # Another course: the global choice counts when 陈彩 is enrolled there, not otherwise.
     other = make_course(trainers=[s["trainer"]])
@@ -488,7 +499,12 @@ def test_the_trainers_choice_is_applied_and_remembered(course_setting) -> None: 
     # (another file: the same one again would be the same import)
     data = tencent_xlsx([["小燕子(小燕子)", at("10:00:00"), at("10:31:00"), "0:31:00", "PC", ""]])
     joined = meeting_reports.preview_report(s["trainer"], other_session, "b.xlsx", data)
-    assert (joined.rows[0]["outcome"], joined.rows[0]["user_id"]) == ("matched", s["cai"].id)
+    assert (joined.rows[0]["outcome"], joined.rows[0]["via"], joined.rows[0]["user_id"]) == (
+        "matched",
+        "remembered",
+        s["cai"].id,
+    )
+    assert joined.rows[0]["minutes"] == 31
 
 
 def test_a_choice_that_cannot_be_made_changes_nothing(course_setting) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from courses.services.meeting_reports.values import (
     name_forms,
     normalise_name,
     normalise_phone,
+    remembered_forms,
     split_tail_digits,
 )
 
@@ -122,8 +123,8 @@ def people(rows: list[ReportRow]) -> list[Person]:
 def alias_keys(person: Person, layout: str) -> list[str]:
     """The keys a trainer's choice for this person is remembered under."""
     keys = [f"ref:{layout}:{ref}"[:200] for ref in sorted(person.refs)]
-    keys += [f"name:{form}" for form in dict.fromkeys(normalise_name(n) for n in person.names)]
-    return [key for key in keys if key != "name:"]
+    forms = dict.fromkeys(form for name in person.names for form in remembered_forms(name))
+    return keys + [f"name:{form}" for form in forms]
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,15 @@ def name_forms(value: Any) -> list[str]:
     return forms[:12]
 
 
+def remembered_forms(value: Any) -> list[str]:
+    """The forms a trainer's choice for this display name is remembered under: the whole
+    and the part outside brackets (Tencent's account nickname, without the nickname of
+    one meeting; Zoom's display name without the original name)."""
+    text = unicodedata.normalize("NFKC", text_of(value))
+    forms = dict.fromkeys(normalise_name(piece) for piece in (text, _BRACKETED.sub("", text)))
+    return [form for form in forms if len(form) >= 2]
+
+
 def split_tail_digits(form: str) -> tuple[str, str] | None:
     """``张晓燕8821`` (or ``8821张晓燕``) as (``张晓燕``, ``8821``): name and phone's last four."""
     found = _TAIL_DIGITS.match(form)
