@@ -594,3 +594,55 @@ def test_a_file_without_times_says_what_it_lacks(app_ctx) -> None:  # type: igno
         meeting_reports.parse_report("飞书.csv", data)
     assert refused.value.code == "invalid_report"
     assert "没有入会、退会时间，也没有参会时长" in str(refused.value.message)
+
+
+def test_digits_in_a_nickname_that_are_not_the_phones_make_it_doubtful(course_setting) -> None:  # type: ignore[no-untyped-def]
+    s = course_setting
+    data = tencent_xlsx(
+        [
+            ["张晓燕1234(张晓燕1234)", at("10:00:00"), at("11:00:00"), "1:00:00", "PC", ""],
+            ["张伟(张伟)", at("10:00:00"), at("11:00:00"), "1:00:00", "PC", ""],
+        ]
+    )
+    report_import = preview(s, data)
+    assert matched(report_import) == {}
+    doubtful = by_name(report_import)
+    assert doubtful["张晓燕1234(张晓燕1234)"]["reason"] == "phone_tail_differs"
+    assert [c["user_id"] for c in doubtful["张晓燕1234(张晓燕1234)"]["candidates"]] == [
+        s["zhang"].id
+    ]
+    assert doubtful["张伟(张伟)"]["reason"] == "same_name"
+    assert {c["user_id"] for c in doubtful["张伟(张伟)"]["candidates"]} == {
+        s["wei1"].id,
+        s["wei2"].id,
+    }
+    assert all(row["outcome"] == "ambiguous" and row["pickable"] for row in doubtful.values())
+
+
+def test_a_long_summary_sheet_before_a_sheet_without_a_header_is_read_to_the_end(
+    course_setting,
+) -> None:  # type: ignore[no-untyped-def]
+    s = course_setting
+    filler = [
+        [f"访客{n}", f"guest{n}", datetime(2026, 12, 3, 10, 0), datetime(2026, 12, 3, 10, 5), 300]
+        for n in range(30)
+    ]
+    data = xlsx_bytes(
+        {
+            "参会人员统计": [
+                ["昵称", "用户ID", "首次入会时间", "最后退会时间", "累计参会时长(秒)"],
+                *filler,
+                [
+                    "王博",
+                    "ding002",
+                    datetime(2026, 12, 3, 10, 0),
+                    datetime(2026, 12, 3, 10, 30),
+                    1800,
+                ],
+            ],
+            "说明": [["本表由钉钉导出"]],
+        }
+    )
+    report = meeting_reports.parse_report("钉钉.xlsx", data)
+    assert (report.summary, len(report.rows), report.rows[-1].number) == (True, 31, 32)
+    assert matched(preview(s, data)) == {s["bo"].id: 30}

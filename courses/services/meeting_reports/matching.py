@@ -223,19 +223,18 @@ def _by_contact(person: Person, found: Directory) -> bool:
 
 def _by_name(person: Person, found: Directory) -> None:
     named: set[int] = set()
-    strong: set[int] = set()
+    tails = set(person.tails)  # a masked phone's, or a nickname's (张晓燕8821)
     for name in person.names:
         for form in name_forms(name):
             named |= found.by_name.get(form, set())
             split = split_tail_digits(form)
-            if split is not None:
-                base = found.by_name.get(split[0], set())
-                named |= base
-                strong |= found.ends_with(base, {split[1]})
-    strong |= found.ends_with(named, person.tails)
+            if split is not None and split[0] in found.by_name:
+                named |= found.by_name[split[0]]
+                tails.add(split[1])
+    strong = found.ends_with(named, tails)
     if len(strong) == 1:
         person.user_ids, person.via = strong, "name_phone"
-    elif len(named) == 1 and (not person.tails or strong):
+    elif len(named) == 1 and not tails:
         person.user_ids, person.via = named, "name"
     elif named:
         person.user_ids = strong or named

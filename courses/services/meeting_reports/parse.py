@@ -157,7 +157,10 @@ def _guarded(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         raise invalid() from error
 
 
-def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, Iterator[Sequence[Any]]]]:
+Sheets = Iterator[tuple[str, Iterator[Sequence[Any]]] | None]
+
+
+def _xlsx_sheets(data: bytes) -> Sheets:
     from openpyxl import load_workbook
 
     try:
@@ -169,11 +172,14 @@ def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, Iterator[Sequence[Any]]]]:
             if hasattr(sheet, "iter_rows"):
                 rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
                 yield str(sheet.title), _guarded(rows)
+        yield None  # no more sheets: the workbook stays open until the caller closes this
     finally:
         workbook.close()
 
 
-def _sheets(filename: str, data: bytes) -> Iterator[tuple[str, Iterator[Sequence[Any]]]]:
+def _sheets(filename: str, data: bytes) -> Sheets:
+    """Each sheet's title and rows, then ``None``; the caller reads any sheet it chose
+    before it closes this generator (which closes the workbook)."""
     if data.startswith(b"PK\x03\x04"):
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise invalid()
@@ -188,6 +194,7 @@ def _sheets(filename: str, data: bytes) -> Iterator[tuple[str, Iterator[Sequence
         )
     else:
         yield filename, _csv_rows(data)
+        yield None
 
 
 def _is_empty(cells: Sequence[Any]) -> bool:
@@ -263,10 +270,13 @@ class _Candidate:
         return self.header.summary or any(word in title for word in _SUMMARY_SHEETS)
 
 
-def _parse_sheets(sheets: Iterator[tuple[str, Iterator[Sequence[Any]]]]) -> ParsedReport:
+def _parse_sheets(sheets: Sheets) -> ParsedReport:
     candidates: list[_Candidate] = []
     heads: list[Sequence[Any]] = []
-    for title, sheet in sheets:
+    for item in sheets:
+        if item is None:
+            break
+        title, sheet = item
         head: list[Sequence[Any]] = []
         for cells in sheet:
             head.append(cells)
