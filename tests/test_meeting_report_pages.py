@@ -217,6 +217,7 @@ def test_the_trainer_chooses_the_learner_for_an_unknown_nickname(course_setting,
     assert f'<option value="{s["cai"].id}">陈彩</option>' in html
     assert "The meeting&#39;s host: not counted." in html
     assert 'id="apply-form"' in html and "Confirm and apply" in html
+    assert '张晓燕 <span class="tag">by name and phone digits</span>' in html
 
     response = client.post(
         f"/manage/reports/{report_import.id}/apply", data={f"choice-{pick}": str(s["cai"].id)}

@@ -28,7 +28,11 @@ from courses.models import (
 )
 from courses.services import attendance, audit
 from courses.services.meeting_reports.headers import LAYOUT_LABELS
-from courses.services.meeting_reports.matching import enrolled_learners, reason_message
+from courses.services.meeting_reports.matching import (
+    VIA_LABELS,
+    enrolled_learners,
+    reason_message,
+)
 from courses.services.meeting_reports.parse import MAX_REPORT_BYTES, parse_report, too_large
 from courses.services.meeting_reports.preview import evaluate, minutes_of, stored_spans
 from courses.settings import to_local
@@ -348,6 +352,8 @@ def view(report_import: AttendanceImport, session: CourseSession | None = None) 
             would_credit(session, row.get("minutes")) if row.get("outcome") == "matched" else None
         )
         shown["message"] = reason_message(row)
+        via = row.get("via")
+        shown["via_label"] = str(VIA_LABELS[via]) if via in VIA_LABELS else None
         rows.append(shown)
     choosing = report_import.status == ImportStatus.PREVIEW and any(r["pickable"] for r in rows)
     learners = enrolled_learners(session.course_id) if choosing else {}

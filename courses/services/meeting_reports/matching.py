@@ -53,6 +53,15 @@ REASONS: dict[str, Any] = {
 }
 
 
+#: How a matched row was matched, when not by phone or e-mail.
+VIA_LABELS: dict[str, Any] = {
+    "remembered": _l("as chosen before"),
+    "name_phone": _l("by name and phone digits"),
+    "name": _l("by name"),
+    "chosen": _l("chosen by the trainer"),
+}
+
+
 def reason_message(row: dict[str, Any]) -> str | None:
     """The row's reason in the reader's language."""
     reason = row.get("reason")
