@@ -234,7 +234,16 @@ def test_a_bad_choice_on_the_page_is_refused_and_changes_nothing(course_setting,
     _upload(client, s["session"].id, layouts.TENCENT, name="腾讯会议.xlsx")
     report_import = db.session.scalars(sa.select(AttendanceImport)).one()
     host = next(r["row"] for r in report_import.rows if r["reason"] == "host")
-    client.post(f"/manage/reports/{report_import.id}/apply", data={f"choice-{host}": "abc"})
+    pick = next(r["row"] for r in report_import.rows if r["reason"] == "unknown_name")
+    for value in ("abc", "²", str(2**70)):
+        response = client.post(
+            f"/manage/reports/{report_import.id}/apply", data={f"choice-{pick}": value}
+        )
+        assert response.status_code == 302
+        assert flashed[-1][0] == "error"
+    client.post(
+        f"/manage/reports/{report_import.id}/apply", data={f"choice-{host}": str(s["cai"].id)}
+    )
     assert flashed[-1][0] == "error"
     assert layouts.credited(s) == {}
     assert db.session.get(AttendanceImport, report_import.id).status == ImportStatus.PREVIEW

@@ -99,15 +99,19 @@ def preview(import_id: int) -> str:
     )
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _choices(form: Mapping[str, str]) -> dict[int, int | None]:
     """The learners chosen in the preview's selects (``choice-<row>``); an empty select
     chooses no one."""
     choices: dict[int, int | None] = {}
     for key, value in form.items():
         row = key.removeprefix("choice-")
-        if row == key or not row.isdigit() or not value:
+        if row == key or not _is_number(row) or not value:
             continue
-        choices[int(row)] = int(value) if value.isdigit() else -1  # -1: refused as invalid
+        choices[int(row)] = int(value) if _is_number(value) else -1  # -1: refused as invalid
     return choices
 
 
