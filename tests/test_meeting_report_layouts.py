@@ -646,3 +646,14 @@ def test_a_long_summary_sheet_before_a_sheet_without_a_header_is_read_to_the_end
     report = meeting_reports.parse_report("钉钉.xlsx", data)
     assert (report.summary, len(report.rows), report.rows[-1].number) == (True, 31, 32)
     assert matched(preview(s, data)) == {s["bo"].id: 30}
+
+
+def test_a_participants_header_that_repeats_the_meeting_topic_is_the_header(course_setting) -> None:  # type: ignore[no-untyped-def]
+    data = csv_bytes(
+        [
+            ["会议主题", "会议号", "姓名", "手机号", "入会时间", "退会时间"],
+            ["社工课", "123", "某人", "13800000002", at("10:00:00"), at("10:40:00")],
+        ]
+    )
+    report_import = preview(course_setting, data, "r.csv")
+    assert matched(report_import) == {course_setting["bo"].id: 40}

@@ -93,6 +93,7 @@ _MEETING_FIELDS: dict[str, str] = {
     **dict.fromkeys(_words("主持人 会议主持人 会议创建者 创建者 hostname host"), "host_name"),
     **dict.fromkeys(_words("主持人邮箱 hostemail"), "host_email"),
 }
+MAX_HEADER_CELLS = 60
 _SECONDS_PER_UNIT = {
     **dict.fromkeys(_words("小时 时 h hr hrs hour hours"), 3600),
     **dict.fromkeys(_words("分钟 分 m min mins minute minutes"), 60),
@@ -139,9 +140,12 @@ def _columns(cells: Sequence[Any]) -> tuple[dict[str, int], list[str], int]:
 
 
 def is_meeting_row(cells: Sequence[Any]) -> bool:
-    """A line about the meeting itself (会议主题 …, or Zoom's Meeting ID, Topic … header)."""
-    names = [header_name(cell)[0] for cell in cells[:20]]
-    return any(name in _MEETING_FIELDS for name in names if name)
+    """A line about the meeting itself: a key and its value (会议主题 | …) or a header of
+    the meeting's facts (Zoom's Meeting ID, Topic, Start Time, …) — not a participants'
+    header that repeats the meeting's topic in a column."""
+    names = [name for name, _unit in map(header_name, cells[:MAX_HEADER_CELLS]) if name]
+    facts = sum(1 for name in names if name in _MEETING_FIELDS)
+    return facts >= 3 or (bool(names) and names[0] in _MEETING_FIELDS and len(names) <= 3)
 
 
 def find_header(cells: Sequence[Any], row_index: int) -> Header | None:
