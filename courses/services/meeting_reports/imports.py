@@ -244,20 +244,7 @@ def apply_report(
             _l("Nothing in this report matched an enrolled learner: there is nothing to apply."),
             code="nothing_to_apply",
         )
-    enrolments = {
-        e.user_id: e for e in attendance.lock_attending(session.course_id, sorted(by_user))
-    }
-    skipped: list[int] = []
-    touched: list[Enrolment] = []
-    for user_id, entries in sorted(by_user.items()):
-        enrolment = enrolments.get(user_id)
-        if enrolment is None:
-            skipped.append(user_id)
-            continue
-        minutes = _learner_minutes(session, entries)
-        if attendance.set_imported_minutes(session, enrolment, minutes, now, evaluate=False):
-            touched.append(enrolment)
-    attendance.evaluate_enrolments(touched, now)
+    skipped = _credit(session, by_user, now)
     _remember(actor, session.course_id, chosen, now)
     locked.rows = rows
     locked.status = ImportStatus.APPLIED
@@ -279,6 +266,27 @@ def apply_report(
     )
     db.session.flush()
     return locked
+
+
+def _credit(
+    session: CourseSession, by_user: dict[int, list[dict[str, Any]]], now: datetime
+) -> list[int]:
+    """Set each learner's imported minutes from their entries, then evaluate completion
+    once for all; returns the learners no longer enrolled (skipped)."""
+    user_ids = sorted(by_user)
+    enrolments = {e.user_id: e for e in attendance.lock_attending(session.course_id, user_ids)}
+    skipped: list[int] = []
+    touched: list[Enrolment] = []
+    for user_id in user_ids:
+        enrolment = enrolments.get(user_id)
+        if enrolment is None:
+            skipped.append(user_id)
+            continue
+        minutes = _learner_minutes(session, by_user[user_id])
+        if attendance.set_imported_minutes(session, enrolment, minutes, now, evaluate=False):
+            touched.append(enrolment)
+    attendance.evaluate_enrolments(touched, now)
+    return skipped
 
 
 def _remember(
