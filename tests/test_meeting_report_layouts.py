@@ -409,6 +409,7 @@ def test_dingtalk_summary_gives_at_most_its_total(course_setting) -> None:  # ty
     report_import = preview(s, DINGTALK, "钉钉.xlsx")
     assert report_import.layout == "dingtalk"
     assert matched(report_import) == {s["ana"].id: 85, s["bo"].id: 30}
+    assert all(row["upper_bound"] for row in report_import.rows if row["outcome"] == "matched")
     assert by_name(report_import)["钉钉用户5521"]["reason"] == "unknown_name"
 
 

@@ -218,6 +218,7 @@ def test_the_trainer_chooses_the_learner_for_an_unknown_nickname(course_setting,
     assert "The meeting&#39;s host: not counted." in html
     assert 'id="apply-form"' in html and "Confirm and apply" in html
     assert '张晓燕 <span class="tag">by name and phone digits</span>' in html
+    assert "upper bound" not in html  # the per-join details were read
 
     response = client.post(
         f"/manage/reports/{report_import.id}/apply", data={f"choice-{pick}": str(s["cai"].id)}
@@ -281,3 +282,11 @@ def test_a_session_that_has_not_ended_takes_no_report(course_setting, login_as):
     assert 'class="field-errors"' in html and "has not ended yet" in html
     assert _count(AttendanceImport) == 0
     assert _count(AttendanceRecord) == 0
+
+
+def test_a_summary_only_report_says_its_minutes_are_an_upper_bound(course_setting, login_as):  # type: ignore[no-untyped-def]
+    client = login_as(course_setting["trainer"])
+    _upload(client, course_setting["session"].id, layouts.DINGTALK, name="钉钉.xlsx")
+    report_import = db.session.scalars(sa.select(AttendanceImport)).one()
+    html = _html(client.get(f"/manage/reports/{report_import.id}?lang=en"))
+    assert "the minutes are an upper bound" in html

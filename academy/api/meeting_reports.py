@@ -70,6 +70,12 @@ class ReportRowSchema(Schema):
             "before), name_phone (name and the phone's last four digits), name, chosen"
         },
     )
+    upper_bound = fields.Boolean(
+        metadata={
+            "description": "the file gives only first join, last leave and a total per "
+            "person: the minutes are at most these"
+        }
+    )
     pickable = fields.Boolean(
         metadata={"description": "the trainer may choose the learner on applying (choices)"}
     )

@@ -377,6 +377,7 @@ def view(report_import: AttendanceImport, session: CourseSession | None = None) 
         "applied_by_id": report_import.applied_by_id,
         "applied_by_name": applied_by.name if applied_by is not None else None,
         "counts": counts(report_import),
+        "summary_only": any(row.get("upper_bound") for row in rows),
         "rows": rows,
         "learners": [
             {"user_id": learner.user_id, "name": learner.name}

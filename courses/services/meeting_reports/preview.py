@@ -137,6 +137,7 @@ def _entry(
         loose_seconds=loose,
         aliases=alias_keys(person, report.layout),
         value="",
+        upper_bound=report.summary,  # first join / last leave / a total: at most this
     )
     if len(person.user_ids) == 1 and person.reason is None:
         learner = found.learners[next(iter(person.user_ids))]
