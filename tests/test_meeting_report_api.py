@@ -4,14 +4,21 @@ with the same rules and codes as the pages."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from openapi_spec_validator import validate
 
 from courses.db import db
-from courses.models import AttendanceImport, AttendanceRecord, AuditLogEntry, Enrolment
+from courses.models import (
+    AttendanceImport,
+    AttendanceRecord,
+    AuditLogEntry,
+    Enrolment,
+    SessionMode,
+)
+from tests import test_meeting_report_layouts as layouts
 from tests.factories import bearer, make_admin, make_session, make_token, make_trainer
 from tests.test_meeting_reports import (
     STARTS,
@@ -23,6 +30,7 @@ from tests.test_meeting_reports import (
 from tests.test_meeting_reports import setting as _setting
 
 setting = _setting  # the fixture: an online session, its trainer and three learners
+course_setting = layouts.course_setting  # the same with the people of the exports
 
 IMPORT_KEYS = {
     "id",
@@ -35,6 +43,7 @@ IMPORT_KEYS = {
     "applied_by_id",
     "counts",
     "rows",
+    "learners",
 }
 
 
@@ -64,7 +73,7 @@ WECOM = xlsx_bytes(
         [
             ["李安娜", "13800000001", dt(10, 0), dt(11, 30), "01:30:00"],
             ["王博", "138-0000-0002", dt(10, 30), dt(11, 0), "00:30:00"],
-            ["无名", "", dt(10, 0), dt(11, 0), "01:00:00"],
+            ["", "", dt(10, 0), dt(11, 0), "01:00:00"],
         ]
     )
 )
@@ -180,3 +189,70 @@ def test_the_openapi_document_covers_the_routes(client):  # type: ignore[no-unty
     assert "multipart/form-data" in upload_doc["requestBody"]["content"]
     assert "get" in paths["/api/v1/attendance-reports/{import_id}"]
     assert "post" in paths["/api/v1/attendance-reports/{import_id}/apply"]
+
+
+# ---- exports as the products write them: choosing the learner, a session not ended -----------
+
+
+def test_apply_with_the_trainers_choices(course_setting, client):  # type: ignore[no-untyped-def]
+    s = course_setting
+    headers = auth(s["trainer"])
+    body = upload(client, s["session"].id, layouts.TENCENT, headers).get_json()
+    assert body["layout"] == "tencent"
+    assert {"user_id": s["cai"].id, "name": "陈彩"} in body["learners"]
+    rows = {row["name"]: row for row in body["rows"]}
+    pick = rows["小燕子(小燕子)"]
+    assert (pick["outcome"], pick["reason"], pick["pickable"]) == (
+        "unmatched",
+        "unknown_name",
+        True,
+    )
+    assert (rows["刘老师(刘老师)"]["reason"], rows["刘老师(刘老师)"]["pickable"]) == ("host", False)
+    url = f"/api/v1/attendance-reports/{body['id']}/apply"
+    for bad, code in (
+        ({"choices": [{"row": pick["row"], "user_id": 2**40}]}, "invalid_choice"),
+        ({"choices": [{"row": rows["刘老师(刘老师)"]["row"], "user_id": s["cai"].id}]}, None),
+        ({"choices": "all"}, None),
+        ({"choices": [{"row": "x", "user_id": 1}]}, None),
+    ):
+        refused = client.post(url, json=bad, headers=headers)
+        assert refused.status_code == 422, refused.get_data(as_text=True)
+        if code:
+            assert refused.get_json()["error"]["code"] == code
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceRecord)) == 0
+
+    applied = client.post(
+        url, json={"choices": [{"row": pick["row"], "user_id": s["cai"].id}]}, headers=headers
+    )
+    assert applied.status_code == 200, applied.get_data(as_text=True)
+    chosen = next(r for r in applied.get_json()["rows"] if r["row"] == pick["row"])
+    assert (chosen["outcome"], chosen["via"], chosen["user_id"]) == (
+        "matched",
+        "chosen",
+        s["cai"].id,
+    )
+    assert layouts.credited(s) == {s["zhang"].id: 80, s["bo"].id: 60, s["cai"].id: 90}
+    again = client.post(url, json={"choices": []}, headers=headers)
+    assert again.status_code == 200
+    assert layouts.credited(s) == {s["zhang"].id: 80, s["bo"].id: 60, s["cai"].id: 90}
+
+
+def test_a_session_that_has_not_ended_is_refused(course_setting, client):  # type: ignore[no-untyped-def]
+    s = course_setting
+    tomorrow = make_session(
+        s["course"], starts_at=datetime.now(UTC) + timedelta(days=1), mode=SessionMode.ONLINE
+    )
+    response = upload(client, tomorrow.id, layouts.ZOOM, auth(s["trainer"]), name="z.csv")
+    assert_error(response, 422, "session_not_ended")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceImport)) == 0
+
+
+def test_absurd_values_are_row_errors_not_500(course_setting, client):  # type: ignore[no-untyped-def]
+    data = csv_bytes([["姓名", "参会时长"], ["王博", "9" * 23], ["陈彩", "1e999"]])
+    response = upload(client, course_setting["session"].id, data, auth(course_setting["trainer"]))
+    assert response.status_code == 201
+    assert [(r["reason"]) for r in response.get_json()["rows"]] == [
+        "duration_too_long",
+        "bad_duration",
+    ]

@@ -4,7 +4,7 @@ confirms; learners and other trainers get 403; nothing changes before the confir
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -14,8 +14,10 @@ from courses.models import (
     AttendanceRecord,
     AuditLogEntry,
     ImportStatus,
+    MeetingAlias,
     SessionMode,
 )
+from tests import test_meeting_report_layouts as layouts
 from tests.factories import make_admin, make_course, make_session, make_trainer
 from tests.test_meeting_reports import (
     STARTS,
@@ -28,6 +30,7 @@ from tests.test_meeting_reports import (
 from tests.test_meeting_reports import setting as _setting
 
 setting = _setting  # the fixture: an online session, its trainer and three learners
+course_setting = layouts.course_setting  # the same with the people of the exports
 
 IMPORTED = sa.select(sa.func.count()).where(AuditLogEntry.action == "attendance.imported")
 
@@ -55,7 +58,7 @@ TENCENT = csv_bytes(
             ["李安娜", "13800000001", "", at("09:58:00"), at("11:31:00"), "93", ""],
             ["王博", "13800000002", "", at("10:00:00"), at("10:45:00"), "45", ""],
             ["王博", "13800000002", "", at("10:50:00"), at("11:05:00"), "15", ""],
-            ["局外人", "13900000009", "", at("10:00:00"), at("11:30:00"), "90", ""],
+            ["局外人", "13600000009", "", at("10:00:00"), at("11:30:00"), "90", ""],
             ["访客", "", "", at("10:00:00"), at("11:30:00"), "90", ""],
             ["陈彩", "13800000003", "", "不知道", at("11:30:00"), "", ""],
         ]
@@ -95,7 +98,7 @@ def test_upload_preview_then_confirm(setting, login_as, flashed):  # type: ignor
     assert ">2.0<" in html  # Ana: the whole session, 2 class hours
     assert ">60<" in html and ">1.33<" in html  # Bo: 45 + 15 minutes
     assert "No learner enrolled in this course" in html  # the outsider
-    assert "No phone number or e-mail address." in html  # the visitor
+    assert "No learner enrolled in this course has this name" in html  # the visitor
     assert "The time “不知道” cannot be read." in html  # Cai's bad row
     assert f'action="/manage/reports/{report_import.id}/apply"' in html
     assert "Confirm and apply" in html
@@ -132,7 +135,7 @@ def test_a_file_that_is_not_a_report_is_refused_beside_the_field(setting, login_
     assert response.status_code == 200
     html = _html(response)
     assert 'class="field-errors"' in html
-    assert "No header row was found" in html
+    assert "No participant column was found" in html
     assert _count(AttendanceImport) == 0
     assert "field-errors" in _html(_upload(client, setting["session"].id, b"", name="e.csv"))
 
@@ -195,3 +198,95 @@ def test_the_list_of_earlier_imports_takes_the_same_queries_however_long(
     assert statements() == one
     html = _html(client.get(url))
     assert html.count('href="/manage/reports/') == 6
+
+
+# ---- exports as the products write them: choosing the learner, a session not ended -----------
+
+
+def test_the_trainer_chooses_the_learner_for_an_unknown_nickname(course_setting, login_as):  # type: ignore[no-untyped-def]
+    s = course_setting
+    client = login_as(s["trainer"])
+    response = _upload(client, s["session"].id, layouts.TENCENT, name="腾讯会议.xlsx")
+    assert response.status_code == 302
+    report_import = db.session.scalars(sa.select(AttendanceImport)).one()
+    rows = {row["name"]: row for row in report_import.rows}
+    pick, host = rows["小燕子(小燕子)"]["row"], rows["刘老师(刘老师)"]["row"]
+    html = _html(client.get(f"/manage/reports/{report_import.id}?lang=en"))
+    assert f'name="choice-{pick}" form="apply-form"' in html
+    assert f'name="choice-{host}"' not in html  # the host cannot be chosen
+    assert f'<option value="{s["cai"].id}">陈彩</option>' in html
+    assert "The meeting&#39;s host: not counted." in html
+    assert 'id="apply-form"' in html and "Confirm and apply" in html
+    assert '张晓燕 <span class="tag">by name and phone digits</span>' in html
+    assert "upper bound" not in html  # the per-join details were read
+
+    response = client.post(
+        f"/manage/reports/{report_import.id}/apply", data={f"choice-{pick}": str(s["cai"].id)}
+    )
+    assert response.status_code == 302
+    assert layouts.credited(s) == {s["zhang"].id: 80, s["bo"].id: 60, s["cai"].id: 90}
+    # Two forms of the nickname, for this course and for any course.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MeetingAlias)) == 4
+
+
+def test_a_bad_choice_on_the_page_is_refused_and_changes_nothing(course_setting, login_as, flashed):  # type: ignore[no-untyped-def]
+    s = course_setting
+    client = login_as(s["trainer"])
+    _upload(client, s["session"].id, layouts.TENCENT, name="腾讯会议.xlsx")
+    report_import = db.session.scalars(sa.select(AttendanceImport)).one()
+    host = next(r["row"] for r in report_import.rows if r["reason"] == "host")
+    pick = next(r["row"] for r in report_import.rows if r["reason"] == "unknown_name")
+    for value in ("abc", "²", str(2**70)):
+        response = client.post(
+            f"/manage/reports/{report_import.id}/apply", data={f"choice-{pick}": value}
+        )
+        assert response.status_code == 302
+        assert flashed[-1][0] == "error"
+    client.post(
+        f"/manage/reports/{report_import.id}/apply", data={f"choice-{host}": str(s["cai"].id)}
+    )
+    assert flashed[-1][0] == "error"
+    assert layouts.credited(s) == {}
+    assert db.session.get(AttendanceImport, report_import.id).status == ImportStatus.PREVIEW
+
+
+def test_no_confirm_button_when_nothing_can_be_applied(course_setting, login_as):  # type: ignore[no-untyped-def]
+    s = course_setting
+    client = login_as(s["trainer"])
+    data = layouts.tencent_xlsx(
+        [
+            ["刘老师(刘老师)", layouts.at("09:50:00"), "--", "--", "PC", "主持人"],
+            ["", layouts.at("10:00:00"), layouts.at("10:30:00"), "0:30:00", "PC", ""],
+        ]
+    )
+    _upload(client, s["session"].id, data, name="腾讯会议.xlsx")
+    report_import = db.session.scalars(sa.select(AttendanceImport)).one()
+    html = _html(client.get(f"/manage/reports/{report_import.id}?lang=en"))
+    assert "there is nothing to apply" in html
+    assert "/apply" not in html and "Confirm and apply" not in html
+
+
+def test_a_session_that_has_not_ended_takes_no_report(course_setting, login_as):  # type: ignore[no-untyped-def]
+    s = course_setting
+    tomorrow = make_session(
+        s["course"],
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+        mode=SessionMode.ONLINE,
+    )
+    client = login_as(s["trainer"])
+    page = _html(client.get(f"/manage/sessions/{tomorrow.id}/reports?lang=en"))
+    assert "This session has not ended yet" in page
+    response = _upload(client, tomorrow.id, layouts.TENCENT, name="腾讯会议.xlsx")
+    assert response.status_code == 200
+    html = _html(response)
+    assert 'class="field-errors"' in html and "has not ended yet" in html
+    assert _count(AttendanceImport) == 0
+    assert _count(AttendanceRecord) == 0
+
+
+def test_a_summary_only_report_says_its_minutes_are_an_upper_bound(course_setting, login_as):  # type: ignore[no-untyped-def]
+    client = login_as(course_setting["trainer"])
+    _upload(client, course_setting["session"].id, layouts.DINGTALK, name="钉钉.xlsx")
+    report_import = db.session.scalars(sa.select(AttendanceImport)).one()
+    html = _html(client.get(f"/manage/reports/{report_import.id}?lang=en"))
+    assert "the minutes are an upper bound" in html

@@ -27,8 +27,9 @@ class ReportUploadSchema(Schema):
     file = Upload(
         required=True,
         metadata={
-            "description": "the participant export of Tencent Meeting, DingTalk or WeCom, "
-            "or a file in the generic layout (CSV or XLSX, at most 5 MB and 5000 rows)"
+            "description": "the participant export of Tencent Meeting, Zoom, Feishu, DingTalk "
+            "or WeCom as the product saves it, or a file in the generic layout (CSV or XLSX, "
+            "at most 5 MB and 5000 rows); only for a session that has ended"
         },
     )
 
@@ -57,9 +58,26 @@ class ReportRowSchema(Schema):
         allow_none=True,
         metadata={
             "description": "why a row is not matched: no_identifier, masked_phone, bad_time, "
-            "bad_duration, negative, left_before_joined, no_duration, not_enrolled, "
-            "phone_and_email_differ, several_learners"
+            "bad_duration, duration_too_long, negative, left_before_joined, no_duration, "
+            "not_enrolled, unknown_name, same_name, phone_tail_differs, masked_phone_only, "
+            "phone_and_email_differ, several_learners, host, trainer"
         },
+    )
+    via = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "matched rows: contact (phone or e-mail), remembered (a name chosen "
+            "before), name_phone (name and the phone's last four digits), name, chosen"
+        },
+    )
+    upper_bound = fields.Boolean(
+        metadata={
+            "description": "the file gives only first join, last leave and a total per "
+            "person: the minutes are at most these"
+        }
+    )
+    pickable = fields.Boolean(
+        metadata={"description": "the trainer may choose the learner on applying (choices)"}
     )
     message = fields.String(allow_none=True, metadata={"description": "the reason, in words"})
     value = fields.String(metadata={"description": "the value the reason is about"})
@@ -67,6 +85,29 @@ class ReportRowSchema(Schema):
     learner_name = fields.String(allow_none=True)
     candidates = fields.List(
         fields.Nested(CandidateSchema), metadata={"description": "ambiguous: the learners"}
+    )
+
+
+class ChoiceSchema(Schema):
+    row = fields.Integer(
+        required=True, strict=True, metadata={"description": "the person's first row (row)"}
+    )
+    user_id = fields.Integer(
+        required=True,
+        strict=True,
+        allow_none=True,
+        metadata={"description": "an enrolled learner (one of learners), or null: leave out"},
+    )
+
+
+class ApplyReportSchema(Schema):
+    choices = fields.List(
+        fields.Nested(ChoiceSchema),
+        load_default=list,
+        metadata={
+            "description": "the learner for each pickable row; remembered for the learner's "
+            "next reports"
+        },
     )
 
 
@@ -88,13 +129,19 @@ class AttendanceImportSchema(Schema):
     applied_by_id = fields.Integer(allow_none=True)
     counts = fields.Nested(ReportCountsSchema)
     rows = fields.List(fields.Nested(ReportRowSchema))
+    learners = fields.List(
+        fields.Nested(CandidateSchema),
+        metadata={"description": "a report with pickable rows: the learners to choose from"},
+    )
 
 
 ERRORS = {
     403: "Not a trainer of this course, nor an admin",
     404: "No such session or report",
     422: "invalid_report (not a readable report), report_too_large (over 5 MB or 5000 rows), "
-    "not_online (the session is neither online nor hybrid)",
+    "not_online (the session is neither online nor hybrid), session_not_ended (the session "
+    "has not ended yet), invalid_choice (a choice names a row that cannot be chosen or a "
+    "learner not enrolled), nothing_to_apply (no row matched and none was chosen)",
 }
 _document_errors = error_responses(blp, ERRORS)
 
@@ -133,16 +180,19 @@ def get_report(import_id: int) -> dict[str, Any]:
 
 
 @blp.post("/attendance-reports/<int:import_id>/apply")
+@blp.arguments(ApplyReportSchema, location="json", required=False)
 @blp.response(200, AttendanceImportSchema)
-@_document_errors(403, 404)
+@_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
 @token_required()
-def apply_report(import_id: int) -> dict[str, Any]:
-    """Apply the matched rows to the learners' attendance (status ``applied``); applying
-    an applied report changes nothing."""
+def apply_report(data: dict[str, Any], import_id: int) -> dict[str, Any]:
+    """Apply the matched rows, and the rows given a learner in ``choices``, to the
+    learners' attendance (status ``applied``); applying an applied report changes
+    nothing."""
     actor = current_api_user()
     report_import = meeting_reports.get_import(actor, import_id)
-    applied = meeting_reports.apply_report(actor, report_import)
+    choices = {choice["row"]: choice["user_id"] for choice in data.get("choices") or []}
+    applied = meeting_reports.apply_report(actor, report_import, choices=choices)
     reply = meeting_reports.view(applied)
     db.session.commit()
     return reply

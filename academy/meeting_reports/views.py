@@ -4,7 +4,9 @@ redirects; the rules live in ``courses.services.meeting_reports``."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from collections.abc import Mapping
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,7 +14,7 @@ from werkzeug.wrappers import Response
 from academy.manage.forms import ButtonForm
 from academy.meeting_reports import bp
 from academy.meeting_reports.forms import ReportUploadForm
-from courses.db import db
+from courses.db import db, utcnow
 from courses.errors import DomainError
 from courses.models import AttendanceImport, CourseSession, ImportStatus, SessionMode
 from courses.services import meeting_reports
@@ -68,6 +70,7 @@ def upload(session_id: int) -> str | Response:
         course=session.course,
         form=form,
         online=session.mode in ONLINE_MODES,
+        ended=session.ends_at <= utcnow(),
         imports=[(item, meeting_reports.counts(item)) for item in imports],
         layouts=meeting_reports.LAYOUT_LABELS,
         accept=meeting_reports.ACCEPT,
@@ -91,8 +94,25 @@ def preview(import_id: int) -> str:
         session=session,
         course=session.course,
         applied=report_import.status == ImportStatus.APPLIED,
+        choosing=bool(shown["learners"]) and any(row["pickable"] for row in shown["rows"]),
         button=ButtonForm(),
     )
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _choices(form: Mapping[str, str]) -> dict[int, int | None]:
+    """The learners chosen in the preview's selects (``choice-<row>``); an empty select
+    chooses no one."""
+    choices: dict[int, int | None] = {}
+    for key, value in form.items():
+        row = key.removeprefix("choice-")
+        if row == key or not _is_number(row) or not value:
+            continue
+        choices[int(row)] = int(value) if _is_number(value) else -1  # -1: refused as invalid
+    return choices
 
 
 @bp.post("/manage/reports/<int:import_id>/apply")
@@ -104,7 +124,9 @@ def apply(import_id: int) -> Response:
     page = url_for("meeting_reports.preview", import_id=report_import.id)
     already = report_import.status == ImportStatus.APPLIED
     try:
-        applied = meeting_reports.apply_report(current_user, report_import)
+        applied = meeting_reports.apply_report(
+            current_user, report_import, choices=_choices(request.form)
+        )
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")

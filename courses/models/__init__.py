@@ -32,6 +32,7 @@ from courses.models.exports import ExportJob
 from courses.models.feedback import FeedbackResponse
 from courses.models.hours import ExternalHoursRecord, QualificationRequirement
 from courses.models.materials import CourseMaterial
+from courses.models.meeting_aliases import MeetingAlias
 from courses.models.notices import Notice
 from courses.models.organisations import Organisation
 from courses.models.outbox import OutboxEvent
@@ -64,6 +65,7 @@ __all__ = [
     "FeedbackResponse",
     "ImportStatus",
     "JobStatus",
+    "MeetingAlias",
     "Notice",
     "Organisation",
     "OrganisationKind",

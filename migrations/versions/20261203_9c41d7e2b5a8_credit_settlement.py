@@ -2,7 +2,7 @@
 minutes credited so far, and when each session's records were settled after its end.
 
 Revision ID: 9c41d7e2b5a8
-Revises: 6803b289e477
+Revises: a7c4e2f9d831
 Create Date: 2026-12-03 13:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c41d7e2b5a8'
-down_revision = '6803b289e477'
+down_revision = 'a7c4e2f9d831'
 branch_labels = None
 depends_on = None
 
