@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from courses.db import db
+from courses.db import database_id, db
 from courses.errors import NotFound
 from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
 from courses.services import audit
@@ -88,11 +88,10 @@ def all_programmes() -> list[Programme]:
 def _courses(errors: RuleErrors, ids: Iterable[Any]) -> list[Course]:
     wanted: list[int] = []
     for raw in ids or ():
-        try:
-            wanted.append(int(raw))
-        except (TypeError, ValueError):
+        if database_id(raw) is None:
             errors.add("invalid_course", "course_ids", _l("Choose courses from the list."))
             return []
+        wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
