@@ -29,6 +29,9 @@ def json_error(status: int, code: str, message: Any, **extra: Any) -> tuple[Resp
 
 
 def _http_code(error: HTTPException) -> str:
+    own = getattr(error, "api_code", None)  # academy.inputs: a code of its own
+    if own:
+        return own
     return {
         400: "bad_request",
         401: "unauthorized",
@@ -118,13 +121,17 @@ def init_app(app: Flask) -> None:
             if isinstance(error.response, Response) and error.response.headers.get("Retry-After"):
                 response.headers["Retry-After"] = error.response.headers["Retry-After"]
             return response, status
-        return error_page(status)
+        # The input checks (academy.inputs) say what was wrong; other errors stay generic.
+        return error_page(status, error.description if hasattr(error, "api_code") else None)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def handle_database_unavailable(error: Exception) -> Any:
         app.logger.warning("database unavailable: %s", error)
         _safe_rollback()
+        # The page is shown as to a visitor: loading the user behind a login cookie would
+        # ask the database that just failed, and turn this 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
         if wants_json():
             response, status = json_error(503, "unavailable", _http_message(503))
         else:
