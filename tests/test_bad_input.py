@@ -190,6 +190,7 @@ def _list_routes(course_id: int, user_id: int) -> list[str]:
         "/courses",
         "/programmes",
         "/me/courses",
+        "/me/hours",
         "/admin/users",
         "/admin/organisations",
         "/manage/",
@@ -202,6 +203,7 @@ def _list_routes(course_id: int, user_id: int) -> list[str]:
         "/api/v1/organisations",
         "/api/v1/programmes",
         "/api/v1/me/enrolments",
+        "/api/v1/me/hours",
         f"/api/v1/courses/{course_id}/enrolments",
         f"/api/v1/courses/{course_id}/feedback",
         f"/api/v1/users/{user_id}/external-hours",
@@ -535,3 +537,18 @@ def test_uploads_keep_their_own_larger_limit(app_ctx, course, trainer, trainer_a
         )
         == 2
     )
+
+
+@pytest.mark.parametrize("earned_on", ["9999-12-31", "0001-01-01"])
+def test_external_hours_on_a_far_date_are_no_500(client, app_ctx, admin, admin_auth, earned_on):
+    learner = make_user()
+    response = client.post(
+        f"/api/v1/users/{learner.id}/external-hours",
+        json={"title": "外部培训", "hours": 2, "earned_on": earned_on},
+        headers=admin_auth,
+    )
+    assert response.status_code < 500, response.get_data(as_text=True)
+    assert client.get("/api/v1/me/hours", headers=bearer(make_token(learner))).status_code == 200
+    for year in ("9999", "0", HUGE_PAGE):
+        response = client.get("/api/v1/me/hours", query_string={"year": year}, headers=admin_auth)
+        assert response.status_code in (200, 422)
