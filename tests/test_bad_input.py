@@ -182,6 +182,42 @@ def test_a_session_stored_in_year_9999_breaks_no_page(client, app_ctx, admin):
     assert len(detail["sessions"]) == 2
 
 
+def test_a_session_stored_in_year_9999_breaks_no_page_of_its_learner_or_trainer(app, app_ctx):
+    from courses.services import calendar as calendar_service
+
+    trainer = make_trainer()
+    course = make_course("遥远的课程", trainers=[trainer])
+    far = make_session(course, starts_at=datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
+    early = make_session(
+        course, starts_at=datetime(1, 1, 1, 0, 0, tzinfo=UTC), duration=timedelta(hours=1)
+    )
+    learner = make_user()
+    make_enrolment(course, learner)
+    token = calendar_service.issue_calendar_token(learner)
+    db.session.commit()
+    pages = {
+        learner: ["/me/courses", "/me/hours", f"/sessions/{far.id}", f"/sessions/{early.id}"],
+        trainer: [
+            "/manage/",
+            f"/manage/courses/{course.id}",
+            f"/manage/courses/{course.id}/sessions",
+            f"/manage/sessions/{far.id}",
+            f"/manage/courses/{course.id}/enrolments",
+        ],
+    }
+    for user, urls in pages.items():
+        client = app.test_client()
+        client.post("/login", data={"login": user.email, "password": "correct-horse-9"})
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+    api = bearer(make_token(learner))
+    for url in ("/api/v1/me/enrolments", "/api/v1/me/hours"):
+        response = app.test_client().get(url, headers=api)
+        assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+    assert app.test_client().get(f"/calendar/u/{token}.ics").status_code == 200
+
+
 # --- pages, months and other query values ------------------------------------------------------
 
 
