@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MINUTES_PER_CLASS_HOUR = 45
@@ -35,6 +37,15 @@ def from_local(value: datetime) -> datetime:
 def within_years(value: datetime) -> bool:
     """Whether ``value`` (as given, in whatever zone) lies in FIRST_YEAR..LAST_YEAR."""
     return FIRST_YEAR <= value.year <= LAST_YEAR
+
+
+def years_message() -> Any:
+    """What a refused date (``date_out_of_range``) tells the user."""
+    return _l(
+        "Choose a date between the years %(first)d and %(last)d.",
+        first=FIRST_YEAR,
+        last=LAST_YEAR,
+    )
 
 
 def to_local(value: datetime) -> datetime:

@@ -19,6 +19,7 @@ from tests.factories import (
     make_admin,
     make_course,
     make_enrolment,
+    make_programme,
     make_session,
     make_token,
     make_trainer,
@@ -588,3 +589,83 @@ def test_external_hours_on_a_far_date_are_no_500(client, app_ctx, admin, admin_a
     for year in ("9999", "0", HUGE_PAGE):
         response = client.get("/api/v1/me/hours", query_string={"year": year}, headers=admin_auth)
         assert response.status_code in (200, 422)
+
+
+@pytest.mark.parametrize("number", [2**31, 2**64, 1e308, -(2**63) - 1])
+def test_other_numbers_beyond_any_column_are_no_500(client, app_ctx, admin_auth, number):
+    """Minutes, scores, hours, positions and durations: each far too large."""
+    trainer = make_trainer()
+    course = make_course(trainers=[trainer], sessions=1)
+    session_id = course.sessions[0].id
+    learner = make_user()
+    make_enrolment(course, learner)
+    learner_auth = bearer(make_token(learner))
+    requests = [
+        (
+            "POST",
+            f"/api/v1/sessions/{session_id}/attendance",
+            [{"user_id": learner.id, "status": "present", "minutes": number}],
+            admin_auth,
+        ),
+        (
+            "POST",
+            f"/api/v1/courses/{course.id}/feedback",
+            {"content_score": number, "trainer_score": 5, "organisation_score": 5},
+            learner_auth,
+        ),
+        (
+            "POST",
+            f"/api/v1/sessions/{session_id}/video-progress",
+            {"ranges": [[0, number]], "duration": number},
+            learner_auth,
+        ),
+        (
+            "POST",
+            f"/api/v1/users/{learner.id}/external-hours",
+            {"title": "外部", "hours": number, "earned_on": "2026-01-05"},
+            admin_auth,
+        ),
+        (
+            "PUT",
+            "/api/v1/qualification-requirements/assistant",
+            {"required_hours": number, "cycle_years": number},
+            admin_auth,
+        ),
+        (
+            "POST",
+            f"/api/v1/courses/{course.id}/sessions",
+            session_body(class_hours=number),
+            admin_auth,
+        ),
+        ("PATCH", f"/api/v1/courses/{course.id}", {"completion_threshold": number}, admin_auth),
+        ("POST", f"/api/v1/courses/{course.id}/clone", {"shift_days": number}, admin_auth),
+        (
+            "POST",
+            "/api/v1/programmes",
+            {"title": "计划", "required_course_count": number, "required_hours": number},
+            admin_auth,
+        ),
+        ("POST", f"/api/v1/sessions/{session_id}/checkin-window", {"minutes": number}, admin_auth),
+    ]
+    for method, url, body, headers in requests:
+        response = client.open(url, method=method, json=body, headers=headers)
+        assert response.status_code < 500, (url, response.get_data(as_text=True)[:300])
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1970-01-01T00:00:00Z"]
+)
+def test_other_far_dates_are_no_500(client, app_ctx, admin_auth, moment):
+    course = make_course(trainers=[make_trainer()], sessions=1)
+    session_id = course.sessions[0].id
+    programme = make_programme()
+    course.programme_id = programme.id
+    db.session.commit()
+    for method, url, body in (
+        ("POST", f"/api/v1/sessions/{session_id}/checkin-window", {"opens_at": moment}),
+        ("POST", f"/api/v1/sessions/{session_id}/checkin-window", {"closes_at": moment}),
+        ("POST", f"/api/v1/courses/{course.id}/clone", {"first_session_at": moment}),
+        ("POST", f"/api/v1/programmes/{programme.id}/clone", {"first_session_at": moment}),
+    ):
+        response = client.open(url, method=method, json=body, headers=admin_auth)
+        assert response.status_code < 500, (url, response.get_data(as_text=True)[:300])

@@ -67,13 +67,7 @@ from courses.services.permissions import (
     require_course_creator,
     require_course_manager,
 )
-from courses.settings import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    from_local,
-    minutes_per_class_hour,
-    within_years,
-)
+from courses.settings import from_local, minutes_per_class_hour, within_years, years_message
 
 MAX_CLASS_HOURS = 999.99  # the column holds 5 digits, 2 of them decimals
 
@@ -179,16 +173,8 @@ def _in_years(errors: RuleErrors, name: str, value: datetime | None) -> datetime
     (checked before any conversion, so that no time-zone arithmetic can overflow)."""
     if value is None or within_years(value):
         return value
-    errors.add("date_out_of_range", name, _years_message())
+    errors.add("date_out_of_range", name, years_message())
     return None
-
-
-def _years_message() -> Any:
-    return _l(
-        "Choose a date between the years %(first)d and %(last)d.",
-        first=FIRST_YEAR,
-        last=LAST_YEAR,
-    )
 
 
 def _refuse_outside_years(name: str, moments: Iterable[datetime], shift: timedelta) -> None:
@@ -198,7 +184,7 @@ def _refuse_outside_years(name: str, moments: Iterable[datetime], shift: timedel
     except OverflowError:
         inside = False
     if not inside:
-        message = _years_message()
+        message = years_message()
         raise ValidationFailed(message, fields={name: [message]}, code="date_out_of_range")
 
 

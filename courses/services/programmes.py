@@ -32,7 +32,7 @@ from courses.services.permissions import (
     require_course_creator,
     require_programme_manager,
 )
-from courses.settings import from_local
+from courses.settings import from_local, within_years, years_message
 
 PROGRAMME_FIELDS = (
     "title",
@@ -285,6 +285,10 @@ def clone_programme(
     require_programme_manager(actor, programme)
     courses = sorted(programme.courses, key=lambda course: course.id)
     if first_session_at is not None:
+        if not within_years(first_session_at):
+            errors = RuleErrors()
+            errors.add("date_out_of_range", "first_session_at", years_message())
+            errors.raise_if_any()
         starts = [s.starts_at for course in courses for s in course.sessions]
         shift_by = from_local(first_session_at) - min(starts) if starts else timedelta(0)
     new_title = clean_text(title) or programme.title
