@@ -25,7 +25,7 @@ class DatabaseId(IntegerConverter):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; every piece is initialised here, in a visible order."""
-    from academy import auth, errors, i18n, ratelimit, security
+    from academy import auth, errors, i18n, inputs, ratelimit, security
     from academy.config import load_settings
     from academy.extensions import csrf, db, migrate
 
@@ -50,6 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _declare_write_intent(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
+    inputs.init_app(app)  # size, text and nesting checks, before any hook reads the body
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)

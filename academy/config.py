@@ -129,6 +129,9 @@ def load_settings(
         # the form fields that travel with it.
         "MAX_UPLOAD_BYTES": max_upload_bytes,
         "MAX_CONTENT_LENGTH": max_upload_bytes + 256 * 1024,
+        # Every other request (JSON, forms): academy.inputs refuses a larger body with 413.
+        "MAX_REQUEST_BYTES": _int("ACADEMY_MAX_REQUEST_KB", env.get("ACADEMY_MAX_REQUEST_KB"), 1024)
+        * 1024,
         "STORAGE_BACKEND": env.get("ACADEMY_STORAGE_BACKEND") or "local",
         "UPLOAD_ROOT": env.get("ACADEMY_UPLOAD_PATH") or str(instance_path / "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from academy.auth import wants_json
+from academy.extensions import login_manager
 from courses.db import db
 from courses.errors import DomainError
 
@@ -29,6 +30,9 @@ def json_error(status: int, code: str, message: Any, **extra: Any) -> tuple[Resp
 
 
 def _http_code(error: HTTPException) -> str:
+    own = getattr(error, "api_code", None)  # academy.inputs: a code of its own
+    if own:
+        return own
     return {
         400: "bad_request",
         401: "unauthorized",
@@ -118,13 +122,17 @@ def init_app(app: Flask) -> None:
             if isinstance(error.response, Response) and error.response.headers.get("Retry-After"):
                 response.headers["Retry-After"] = error.response.headers["Retry-After"]
             return response, status
-        return error_page(status)
+        # The input checks (academy.inputs) say what was wrong; other errors stay generic.
+        return error_page(status, error.description if hasattr(error, "api_code") else None)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def handle_database_unavailable(error: Exception) -> Any:
         app.logger.warning("database unavailable: %s", error)
         _safe_rollback()
+        # The page is shown as to a visitor: loading the user behind a login cookie would
+        # ask the database that just failed, and turn this 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
         if wants_json():
             response, status = json_error(503, "unavailable", _http_message(503))
         else:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 
 from academy.extensions import babel
+from courses.settings import to_local
 
 
 def select_locale() -> str:
@@ -30,7 +30,16 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Show a stored UTC time in the academy's time zone."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+    return to_local(value).strftime(fmt)  # an extreme stored value is shown, not fatal
+
+
+def safe_dateformat(value: datetime | None, format: str | None = None) -> str:
+    """Babel's ``dateformat``, except that a stored extreme (year 9999 in UTC, which the
+    academy's zone carries past the calendar's end) is shown as stored, not fatal."""
+    try:
+        return format_date(value, format)
+    except OverflowError:
+        return format_date(value, format, rebase=False)
 
 
 def current_locale() -> str:
@@ -52,4 +61,5 @@ def init_app(app: Flask) -> None:
         default_translation_directories="translations",
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["dateformat"] = safe_dateformat
     app.jinja_env.globals["current_locale"] = current_locale

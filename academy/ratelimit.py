@@ -33,7 +33,8 @@ def _login_key() -> str:
 
 
 def _failed(response: Response) -> bool:
-    return response.status_code not in (201, 302)
+    """A refused login; not a success, nor our own failure (503: the database is down)."""
+    return response.status_code not in (201, 302) and response.status_code < 500
 
 
 def _learner_key() -> str:

@@ -24,6 +24,21 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+#: The largest value of the integer columns (ids, capacities; PostgreSQL's ``integer``):
+#: a larger number given as input is refused, never sent to the database.
+MAX_INTEGER = 2**31 - 1
+
+
+def database_id(value: Any) -> int | None:
+    """``value`` as a row id, or None when it cannot be one (not a whole number, or
+    outside 1..MAX_INTEGER): look-ups then simply find nothing."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number <= MAX_INTEGER else None
 
 
 def utcnow() -> datetime:

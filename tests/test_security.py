@@ -343,3 +343,41 @@ def test_pages_answer_a_chinese_503_with_retry_after_when_the_database_is_down(
     assert 'lang="zh-CN"' in page
     assert re.search(r"[\u4e00-\u9fff]", page)
     assert "Traceback" not in page and "OperationalError" not in page
+
+
+@pytest.mark.parametrize("url", ["/", "/me/courses", "/courses", "/profile"])
+def test_a_logged_in_visitor_gets_the_same_503_when_the_database_is_down(
+    client, app_ctx, unreachable, url
+):
+    """The error page must not load the current user from the database it cannot reach."""
+    user = make_user()
+    assert (
+        client.post("/login", data={"login": user.email, "password": DEFAULT_PASSWORD}).status_code
+        == 302
+    )
+    for name in ("session", "remember_token"):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            unreachable.set_cookie(name, cookie.value)
+    assert unreachable.get_cookie("session") is not None
+    response = unreachable.get(url)
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert int(response.headers["Retry-After"]) > 0
+    page = response.get_data(as_text=True)
+    assert re.search(r"[\u4e00-\u9fff]", page)
+    assert "Traceback" not in page and "OperationalError" not in page
+
+
+def test_logins_refused_for_an_unreachable_database_do_not_count_as_failures():
+    """Five failures a minute are allowed; ten 503s later a login must still be tried."""
+    limited = make_app(
+        ACADEMY_DATABASE_URL="postgresql://postgres@127.0.0.1:1/nope",
+        ACADEMY_DB_CONNECT_TIMEOUT="1",
+        RATELIMIT_ENABLED=True,
+        ACADEMY_LOGIN_RATE_LIMIT="5 per minute",
+    ).test_client()
+    for _attempt in range(7):
+        page = limited.post("/login", data={"login": "wang@example.org", "password": "x"})
+        assert page.status_code == 503
+        api = limited.post("/api/v1/tokens", json={"login": "wang@example.org", "password": "x"})
+        assert api.status_code == 503

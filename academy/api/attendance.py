@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from academy.api.auth import BEARER, current_api_user, token_required
-from academy.api.schemas import error_responses
+from academy.api.schemas import DATABASE_ID, error_responses
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus
 from courses.services import attendance, checkin
@@ -61,9 +61,6 @@ class TokenSchema(Schema):
         format="iso", metadata={"description": "the next token is shown from then on"}
     )
     url = fields.String(metadata={"description": "the check-in page with the token: the QR code"})
-
-
-DATABASE_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 class CheckinRequestSchema(Schema):

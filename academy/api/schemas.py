@@ -7,7 +7,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from courses.db import MAX_INTEGER
 from courses.models import OrganisationKind, QualificationLevel, Role
+
+#: A row id as the database's integer ids hold it: a larger one is refused, not looked up.
+DATABASE_ID = validate.Range(min=1, max=MAX_INTEGER)
 
 
 class ErrorBodySchema(Schema):
@@ -33,7 +37,7 @@ class ErrorSchema(Schema):
 
 
 class ListArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_INTEGER))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -94,7 +98,7 @@ class UserCreateSchema(Schema):
 class UserQuerySchema(ListArgsSchema):
     q = fields.String(load_default=None)
     role = fields.Enum(Role, by_value=True, load_default=None)
-    organisation_id = fields.Integer(load_default=None)
+    organisation_id = fields.Integer(load_default=None, validate=DATABASE_ID)
 
 
 class TokenRequestSchema(Schema):

@@ -7,10 +7,12 @@ sets or that the models derive.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
 
 from academy.api.schemas import ListArgsSchema
 from courses.models import CourseLevel, CourseMode, PublicationStatus, SessionMode
+from courses.settings import FIRST_YEAR, LAST_YEAR
 
 
 class TrainerRefSchema(Schema):
@@ -81,6 +83,14 @@ class CourseSummarySchema(CourseSchema):
         exclude = ("sessions", "description")
 
 
+def _month_in_years(month: str) -> None:
+    year = month[:4]
+    if year.isdigit() and not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        raise ValidationError(
+            str(_l("Choose a month from %(first)d to %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
+        )
+
+
 class CourseQuerySchema(ListArgsSchema):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     topic = fields.String(load_default=None)
@@ -88,7 +98,7 @@ class CourseQuerySchema(ListArgsSchema):
     mode = fields.Enum(CourseMode, by_value=True, load_default=None)
     month = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        validate=[validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"), _month_in_years],
         metadata={"description": "YYYY-MM: courses with a session in that month"},
     )
     available = fields.Boolean(load_default=False, metadata={"description": "only seats left"})

@@ -13,6 +13,7 @@ from academy.manage.forms import ButtonForm
 from academy.materials.views import list_context
 from courses.models import CourseLevel, CourseMode
 from courses.services import catalogue, rosters
+from courses.settings import FIRST_YEAR, LAST_YEAR
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PER_PAGE = 12
@@ -39,7 +40,9 @@ def catalogue_filters() -> dict[str, Any]:
         "topic": request.args.get("topic", "").strip() or None,
         "level": _choice("level", {level.value for level in CourseLevel}),
         "mode": _choice("mode", {mode.value for mode in CourseMode}),
-        "month": month if MONTH.match(month) else None,
+        "month": month
+        if MONTH.match(month) and FIRST_YEAR <= int(month[:4]) <= LAST_YEAR
+        else None,
         "available": request.args.get("available") in ("1", "true", "on"),
     }
 

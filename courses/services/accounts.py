@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
-from courses.db import db, utcnow
+from courses.db import database_id, db, utcnow
 from courses.errors import (
     AccountDisabled,
     Conflict,
@@ -109,7 +109,8 @@ def hash_password(password: str) -> str:
 def _organisation(organisation_id: int | None) -> Organisation | None:
     if organisation_id in (None, "", 0):
         return None
-    organisation = db.session.get(Organisation, int(organisation_id))
+    found_id = database_id(organisation_id)
+    organisation = db.session.get(Organisation, found_id) if found_id is not None else None
     if organisation is None or not organisation.is_active:
         raise ValidationFailed(fields={"organisation_id": [_l("Choose an existing organisation.")]})
     return organisation

@@ -34,7 +34,7 @@ from courses.models import (
     User,
 )
 from courses.services import audit
-from courses.settings import local_zone
+from courses.settings import FIRST_YEAR, LAST_YEAR, local_zone, to_local
 
 PRODID = "-//Social Work Academy//Academy//ZH"
 UID_DOMAIN = "academy"
@@ -107,10 +107,11 @@ def _calendar(name: str, entries: Sequence[tuple[Course, CourseSession]]) -> byt
 
 
 def _timezone(zone: ZoneInfo, entries: Sequence[tuple[Course, CourseSession]]) -> Timezone:
-    """The VTIMEZONE of ``zone``, covering whole years around the feed's sessions."""
+    """The VTIMEZONE of ``zone``, covering whole years around the feed's sessions (within
+    the academy's years: a stored extreme such as year 9999 must not break the feed)."""
     if entries:
-        first = min(s.starts_at for _c, s in entries).astimezone(zone).year
-        last = max(s.ends_at for _c, s in entries).astimezone(zone).year
+        first = _within_years(min(to_local(s.starts_at) for _c, s in entries).year)
+        last = _within_years(max(to_local(s.ends_at) for _c, s in entries).year)
     else:
         first = last = utcnow().astimezone(zone).year
     return Timezone.from_tzid(
@@ -118,20 +119,23 @@ def _timezone(zone: ZoneInfo, entries: Sequence[tuple[Course, CourseSession]]) -
     )
 
 
+def _within_years(year: int) -> int:
+    return min(max(year, FIRST_YEAR), LAST_YEAR)
+
+
 def event_uid(session: CourseSession) -> str:
     return f"session-{session.id}@{UID_DOMAIN}"
 
 
 def _event(course: Course, session: CourseSession, stamp: datetime) -> Event:
-    zone = local_zone()
     changed = max(course.updated_at, session.updated_at).replace(microsecond=0)
     event = Event()
     event.add("uid", event_uid(session))
     event.add("dtstamp", stamp)
     event.add("last-modified", changed)
     event.add("sequence", max(int((changed - _SEQUENCE_EPOCH).total_seconds()), 0))
-    event.add("dtstart", session.starts_at.astimezone(zone))
-    event.add("dtend", session.ends_at.astimezone(zone))
+    event.add("dtstart", to_local(session.starts_at))
+    event.add("dtend", to_local(session.ends_at))
     event.add("summary", f"{course.title} · {session.title}" if session.title else course.title)
     location = _location(session)
     if location:

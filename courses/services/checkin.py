@@ -48,7 +48,7 @@ from courses.models import (
     User,
 )
 from courses.services import attendance, audit
-from courses.settings import to_local
+from courses.settings import to_local, within_years, years_message
 
 STEP_SECONDS = 30
 DEFAULT_BEFORE = timedelta(minutes=30)
@@ -133,6 +133,10 @@ def open_checkin(
     attendance.require_session_manager(actor, session)
     if session.mode not in ONSITE_MODES:
         raise ValidationFailed(_l("This session is not held on site."), code="not_onsite")
+    for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if moment is not None and not within_years(moment):
+            message = years_message()
+            raise ValidationFailed(message, code="date_out_of_range", fields={name: [message]})
     opens = opens_at or session.starts_at - DEFAULT_BEFORE
     closes = closes_at or session.starts_at + DEFAULT_AFTER
     if closes <= opens:

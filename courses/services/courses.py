@@ -22,6 +22,8 @@ never commits. Each refused rule raises ``ValidationFailed`` with its own ``code
 ``invalid_hours``            class hours zero, negative or too large
 ``missing_location``         the venue / link / video a session's mode needs is missing
 ``invalid_url``              a meeting or video link that is not http(s)
+``date_out_of_range``        a date outside the years FIRST_YEAR..LAST_YEAR
+``number_too_large``         a capacity beyond what the database column holds
 ===========================  ====================================================
 
 Times given without a zone are wall-clock times in the academy's zone
@@ -43,7 +45,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from courses.db import db
+from courses.db import MAX_INTEGER, database_id, db
 from courses.errors import Conflict, NotFound, ValidationFailed
 from courses.models import (
     AttendanceRecord,
@@ -65,7 +67,7 @@ from courses.services.permissions import (
     require_course_creator,
     require_course_manager,
 )
-from courses.settings import from_local, minutes_per_class_hour
+from courses.settings import from_local, minutes_per_class_hour, within_years, years_message
 
 MAX_CLASS_HOURS = 999.99  # the column holds 5 digits, 2 of them decimals
 
@@ -166,6 +168,26 @@ def _aware(value: datetime | None) -> datetime | None:
     return from_local(value)
 
 
+def _in_years(errors: RuleErrors, name: str, value: datetime | None) -> datetime | None:
+    """``value`` if it lies in the years the academy plans for; otherwise an error and None
+    (checked before any conversion, so that no time-zone arithmetic can overflow)."""
+    if value is None or within_years(value):
+        return value
+    errors.add("date_out_of_range", name, years_message())
+    return None
+
+
+def _refuse_outside_years(name: str, moments: Iterable[datetime], shift: timedelta) -> None:
+    """Refuse moving any of ``moments`` by ``shift`` outside FIRST_YEAR..LAST_YEAR."""
+    try:
+        inside = all(within_years(moment + shift) for moment in moments)
+    except OverflowError:
+        inside = False
+    if not inside:
+        message = years_message()
+        raise ValidationFailed(message, fields={name: [message]}, code="date_out_of_range")
+
+
 def parse_enum(errors: RuleErrors, enum_cls: type, name: str, value: Any) -> Any:
     try:
         return enum_cls(value)
@@ -178,10 +200,14 @@ def _int_or_none(errors: RuleErrors, name: str, value: Any, code: str) -> int | 
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         errors.add(code, name, _l("Enter a whole number."))
         return None
+    if abs(number) > MAX_INTEGER:
+        errors.add("number_too_large", name, _l("Enter a smaller number."))
+        return None
+    return number
 
 
 def _check_lengths(errors: RuleErrors, values: Mapping[str, Any], names: Iterable[str]) -> None:
@@ -264,11 +290,10 @@ def course_choices(exclude: Course | None = None) -> list[Course]:
 def _trainers(errors: RuleErrors, ids: Iterable[Any]) -> list[User]:
     wanted: list[int] = []
     for raw in ids or ():
-        try:
-            wanted.append(int(raw))
-        except (TypeError, ValueError):
+        if database_id(raw) is None:
             errors.add("invalid_trainer", "trainer_ids", _l("Choose trainers from the list."))
             return []
+        wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
@@ -293,13 +318,12 @@ def _trainers(errors: RuleErrors, ids: Iterable[Any]) -> list[User]:
 def _prerequisites(errors: RuleErrors, course: Course | None, ids: Iterable[Any]) -> list[Course]:
     wanted: list[int] = []
     for raw in ids or ():
-        try:
-            wanted.append(int(raw))
-        except (TypeError, ValueError):
+        if database_id(raw) is None:
             errors.add(
                 "invalid_prerequisite", "prerequisite_ids", _l("Choose courses from the list.")
             )
             return []
+        wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
@@ -352,10 +376,8 @@ def _reaches(start_ids: list[int], target_id: int) -> bool:
 def _programme(errors: RuleErrors, value: Any) -> Programme | None:
     if value in (None, "", 0, "0"):
         return None
-    try:
-        programme = db.session.get(Programme, int(value))
-    except (TypeError, ValueError):
-        programme = None
+    programme_id = database_id(value)
+    programme = db.session.get(Programme, programme_id) if programme_id is not None else None
     if programme is None:
         errors.add("invalid_programme", "programme_id", _l("Choose an existing programme."))
     return programme
@@ -437,7 +459,7 @@ def _validate_course(
             )
 
     for name in ("enrol_opens_at", "enrol_closes_at", "cancel_deadline"):
-        values[name] = _aware(values[name])
+        values[name] = _aware(_in_years(errors, name, values[name]))
     opens, closes = values["enrol_opens_at"], values["enrol_closes_at"]
     if opens is not None and closes is not None and closes <= opens:
         errors.add(
@@ -593,9 +615,15 @@ def clone_course(
     require_course_creator(actor)
     sessions = sorted(course.sessions, key=lambda s: s.starts_at)
     if first_session_at is not None:
+        _refuse_outside_years("first_session_at", [first_session_at], timedelta(0))
         first_session_at = from_local(first_session_at)
         shift_by = first_session_at - sessions[0].starts_at if sessions else timedelta(0)
     shift = shift_by or timedelta(0)
+    _refuse_outside_years(
+        "first_session_at" if first_session_at is not None else "shift_days",
+        [moment for s in sessions for moment in (s.starts_at, s.ends_at)],
+        shift,
+    )
     new_title = clean_text(title) or course.title
     if len(new_title) > 120:
         raise ValidationFailed(
@@ -701,11 +729,13 @@ def _validate_session(
     _url(errors, "meeting_url", values["meeting_url"])
     _url(errors, "video_url", values["video_url"])
 
-    starts_at, ends_at = _aware(values["starts_at"]), _aware(values["ends_at"])
+    given_start, given_end = values["starts_at"], values["ends_at"]
+    starts_at = _aware(_in_years(errors, "starts_at", given_start))
+    ends_at = _aware(_in_years(errors, "ends_at", given_end))
     values["starts_at"], values["ends_at"] = starts_at, ends_at
-    if starts_at is None:
+    if given_start is None:
         errors.add("required", "starts_at", _l("Enter when the session starts."))
-    if ends_at is None:
+    if given_end is None:
         errors.add("required", "ends_at", _l("Enter when the session ends."))
     if starts_at is not None and ends_at is not None:
         if ends_at <= starts_at:

@@ -64,7 +64,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload, load_only, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from courses.db import UTCDateTime, db, utcnow
+from courses.db import UTCDateTime, database_id, db, utcnow
 from courses.errors import Conflict, DomainError, NotFound, ValidationFailed
 from courses.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -139,7 +139,8 @@ def learner_by_id(actor: User, course: Course, user_id: int) -> User:
     if user_id == actor.id:
         return actor
     require_course_manager(actor, course)
-    user = db.session.get(User, user_id)
+    found_id = database_id(user_id)
+    user = db.session.get(User, found_id) if found_id is not None else None
     if user is None or not user.is_active:
         raise _invalid_user()
     return user

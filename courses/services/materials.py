@@ -23,7 +23,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, SessionTransaction
 
-from courses.db import db
+from courses.db import database_id, db
 from courses.errors import NotFound, PermissionDenied, ValidationFailed
 from courses.models import (
     Course,
@@ -446,10 +446,8 @@ def delete(actor: User | None, material: CourseMaterial) -> None:
 def _session_of(course: Course, session_id: int | None) -> CourseSession | None:
     if session_id in (None, "", 0):
         return None
-    try:
-        session = db.session.get(CourseSession, int(session_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        session = None
+    found_id = database_id(session_id)
+    session = db.session.get(CourseSession, found_id) if found_id is not None else None
     if session is None or session.course_id != course.id:
         raise ValidationFailed(fields={"session_id": [_l("Choose a session of this course.")]})
     return session

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from courses.db import db
+from courses.db import database_id, db
 from courses.errors import NotFound
 from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
 from courses.services import audit
@@ -32,7 +32,7 @@ from courses.services.permissions import (
     require_course_creator,
     require_programme_manager,
 )
-from courses.settings import from_local
+from courses.settings import from_local, within_years, years_message
 
 PROGRAMME_FIELDS = (
     "title",
@@ -88,11 +88,10 @@ def all_programmes() -> list[Programme]:
 def _courses(errors: RuleErrors, ids: Iterable[Any]) -> list[Course]:
     wanted: list[int] = []
     for raw in ids or ():
-        try:
-            wanted.append(int(raw))
-        except (TypeError, ValueError):
+        if database_id(raw) is None:
             errors.add("invalid_course", "course_ids", _l("Choose courses from the list."))
             return []
+        wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
@@ -286,6 +285,10 @@ def clone_programme(
     require_programme_manager(actor, programme)
     courses = sorted(programme.courses, key=lambda course: course.id)
     if first_session_at is not None:
+        if not within_years(first_session_at):
+            errors = RuleErrors()
+            errors.add("date_out_of_range", "first_session_at", years_message())
+            errors.raise_if_any()
         starts = [s.starts_at for course in courses for s in course.sessions]
         shift_by = from_local(first_session_at) - min(starts) if starts else timedelta(0)
     new_title = clean_text(title) or programme.title
