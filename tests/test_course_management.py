@@ -143,11 +143,39 @@ def test_an_admin_manages_every_course_and_names_its_trainers(app_ctx):
     assert course.title == "新标题"
 
 
-def test_a_trainer_editing_trainers_stays_one_of_them(trainer, draft):
+def test_a_trainer_cannot_choose_trainers(trainer, draft):
+    """Issue 12 item 4: only admins choose trainers, whichever caller the change comes from."""
+    colleague, outsider = make_trainer(), make_trainer()
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    for wanted in ([outsider.id], [trainer.id, colleague.id, outsider.id], [trainer.id], []):
+        with pytest.raises(PermissionDenied) as caught:
+            service.update_course(trainer, draft, {"trainer_ids": wanted, "title": "改名"})
+        db.session.rollback()
+        assert caught.value.code == "trainer_choice_not_allowed", wanted
+        course = fresh(draft)
+        assert {t.id for t in course.trainers} == {trainer.id, colleague.id}
+        assert course.title == "草稿课程"
+    with pytest.raises(PermissionDenied) as caught:
+        service.create_course(trainer, course_data(trainer_ids=[outsider.id]))
+    db.session.rollback()
+    assert caught.value.code == "trainer_choice_not_allowed"
+    assert count(Course) == 1
+
+
+def test_a_trainer_may_send_back_the_trainers_the_course_has(trainer, draft):
+    """A client that returns the course as it read it (``trainer_ids`` included) is not
+    refused: nothing is chosen."""
     colleague = make_trainer()
-    service.update_course(trainer, draft, {"trainer_ids": [colleague.id]})
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    service.update_course(trainer, draft, {"trainer_ids": [colleague.id, trainer.id], "title": "新"})
+    service.update_course(trainer, draft, {"trainer_ids": [colleague.id]})  # self is kept
+    created = service.create_course(trainer, course_data(trainer_ids=[trainer.id]))
     db.session.commit()
     assert {t.id for t in fresh(draft).trainers} == {trainer.id, colleague.id}
+    assert fresh(draft).title == "新"
+    assert [t.id for t in fresh(created).trainers] == [trainer.id]
 
 
 # --- course rules --------------------------------------------------------------------------------
@@ -167,7 +195,6 @@ def test_a_trainer_editing_trainers_stays_one_of_them(trainer, draft):
         ({"completion_threshold": 0}, "invalid_threshold", "completion_threshold"),
         ({"completion_threshold": 1.2}, "invalid_threshold", "completion_threshold"),
         ({"completion_threshold": -0.5}, "invalid_threshold", "completion_threshold"),
-        ({"trainer_ids": [999_999]}, "invalid_trainer", "trainer_ids"),
         ({"programme_id": 999_999}, "invalid_programme", "programme_id"),
         ({"prerequisite_ids": [999_999]}, "invalid_prerequisite", "prerequisite_ids"),
         ({"title": "  "}, "required", "title"),
@@ -210,6 +237,7 @@ def test_a_learner_is_not_a_trainer(trainer):
         course_data(trainer_ids=[trainer.id, learner.id]),
     )
     assert "trainer_ids" in error.fields
+    refused("invalid_trainer", service.create_course, make_admin(), course_data(trainer_ids=[999_999]))
     assert count(Course) == 0
 
 

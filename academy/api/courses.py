@@ -38,6 +38,11 @@ class CloneSchema(Schema):
         format="iso",
         metadata={"description": "move every session so that the first starts then"},
     )
+    first_session_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "or: the first session's new date, at its time of day"},
+    )
     shift_days = fields.Integer(
         load_default=None,
         allow_none=True,
@@ -156,6 +161,7 @@ def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
         course,
         shift_by=shift,
         first_session_at=data["first_session_at"],
+        first_session_on=data["first_session_on"],
         title=data["title"],
     )
     db.session.commit()
@@ -271,6 +277,7 @@ def clone_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
         programme,
         shift_by=shift,
         first_session_at=data["first_session_at"],
+        first_session_on=data["first_session_on"],
         title=data["title"],
     )
     db.session.commit()

@@ -13,7 +13,7 @@ programme has courses), ``invalid_required_hours`` (not above 0), ``no_courses``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +32,6 @@ from courses.services.permissions import (
     require_course_creator,
     require_programme_manager,
 )
-from courses.settings import from_local
 
 PROGRAMME_FIELDS = (
     "title",
@@ -74,13 +73,17 @@ def list_programmes(
     return paginate(statement, page, per_page)
 
 
-def all_programmes() -> list[Programme]:
-    """Every programme not archived, for choosing one on a course form."""
+def programme_choices(actor: User, course: Course | None = None) -> list[Programme]:
+    """The programmes ``actor`` may put ``course`` into — those they manage and that are
+    not archived — and the one it is in now: what ``courses.update_course`` accepts."""
+    offered: sa.ColumnElement[bool] = Programme.status != PublicationStatus.ARCHIVED
+    if not actor.is_admin:
+        offered = sa.and_(offered, Programme.created_by_id == actor.id)
+    if course is not None and course.programme_id is not None:
+        offered = sa.or_(offered, Programme.id == course.programme_id)
     return list(
         db.session.scalars(
-            sa.select(Programme)
-            .where(Programme.status != PublicationStatus.ARCHIVED)
-            .order_by(Programme.title, Programme.id)
+            sa.select(Programme).where(offered).order_by(Programme.title, Programme.id)
         )
     )
 
@@ -277,17 +280,23 @@ def clone_programme(
     *,
     shift_by: timedelta | None = None,
     first_session_at: datetime | None = None,
+    first_session_on: date | None = None,
     title: str | None = None,
 ) -> Programme:
     """A draft copy of ``programme`` for a new run, with a draft clone of each of its
     courses (see ``courses.clone_course``) moved by ``shift_by`` — or by whatever moves
-    the programme's first session to ``first_session_at``. A clone that required another
-    course of the programme now requires that course's clone: the new run stands alone."""
+    the programme's first session to ``first_session_at`` (or to the date
+    ``first_session_on`` at its time of day; ``courses.clone_shift``). A clone that
+    required another course of the programme now requires that course's clone: the new
+    run stands alone."""
     require_programme_manager(actor, programme)
     courses = sorted(programme.courses, key=lambda course: course.id)
-    if first_session_at is not None:
-        starts = [s.starts_at for course in courses for s in course.sessions]
-        shift_by = from_local(first_session_at) - min(starts) if starts else timedelta(0)
+    shift_by = course_service.clone_shift(
+        [s.starts_at for course in courses for s in course.sessions],
+        shift_by=shift_by,
+        first_session_at=first_session_at,
+        first_session_on=first_session_on,
+    )
     new_title = clean_text(title) or programme.title
     if len(new_title) > 120:
         errors = RuleErrors()
