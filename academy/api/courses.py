@@ -23,7 +23,7 @@ from academy.api.schemas_courses import (
     SessionSchema,
 )
 from courses.db import db, utcnow
-from courses.models import Course, CourseSession, Programme, Role
+from courses.models import Course, CourseSession, Programme
 from courses.services import courses as course_service
 from courses.services import programmes as programme_service
 
@@ -218,10 +218,10 @@ def delete_session(session_id: int) -> None:
 @blp.arguments(ProgrammeQuerySchema, location="query")
 @blp.response(200, ProgrammeListSchema)
 def list_programmes(args: dict[str, Any]) -> dict[str, Any]:
-    """Published programmes with their courses (admins with a token see drafts too)."""
-    user = g.get("api_user")
+    """Published programmes with their courses; with a token, also the ones the caller
+    manages (all for admins, their own for trainers)."""
     page = programme_service.list_programmes(
-        include_unpublished=user is not None and user.has_role(Role.ADMIN),
+        viewer=g.get("api_user"),
         page=args["page"],
         per_page=args["per_page"],
     )

@@ -45,7 +45,11 @@ from courses.models import (
     course_prerequisites,
 )
 from courses.services.pagination import MAX_PER_PAGE, Page
-from courses.services.permissions import can_manage_course, can_view_course
+from courses.services.permissions import (
+    can_manage_course,
+    can_manage_programme,
+    can_view_course,
+)
 from courses.settings import local_zone
 
 LIKE_ESCAPE = "\\"
@@ -385,12 +389,13 @@ def published_programmes() -> list[ProgrammeEntry]:
 
 
 def programme_detail(programme_id: int, viewer: User | None = None) -> ProgrammeDetail:
-    """A published programme (any programme for admins) and its published courses."""
+    """A published programme (any programme to those who manage it: its trainer, admins)
+    and its published courses."""
     programme = db.session.get(Programme, programme_id)
     if programme is None:
         raise NotFound()
-    if programme.status != PublicationStatus.PUBLISHED and not (
-        viewer is not None and viewer.is_authenticated and viewer.is_admin
+    if programme.status != PublicationStatus.PUBLISHED and not can_manage_programme(
+        viewer, programme
     ):
         raise NotFound()
     courses = _cards(

@@ -56,18 +56,27 @@ def list_programmes(
     *,
     include_unpublished: bool = False,
     created_by: User | None = None,
+    viewer: User | None = None,
     page: int = 1,
     per_page: int = 20,
 ) -> Page[Programme]:
     """Programmes by title with their courses (without their trainers) loaded: the
-    count, the programmes and their courses, three statements whatever the numbers."""
+    count, the programmes and their courses, three statements whatever the numbers.
+
+    Published ones only, unless ``include_unpublished``; a ``viewer`` also sees those
+    they manage (an admin all, a trainer the ones they built), as on their pages."""
     statement = (
         sa.select(Programme)
         .options(selectinload(Programme.courses).lazyload(Course.trainers))
         .order_by(Programme.title, Programme.id)
     )
     if not include_unpublished:
-        statement = statement.where(Programme.status == PublicationStatus.PUBLISHED)
+        shown: sa.ColumnElement[bool] = Programme.status == PublicationStatus.PUBLISHED
+        if viewer is not None and viewer.is_authenticated and viewer.is_admin:
+            shown = sa.true()
+        elif viewer is not None and viewer.is_authenticated and viewer.is_trainer:
+            shown = sa.or_(shown, Programme.created_by_id == viewer.id)
+        statement = statement.where(shown)
     if created_by is not None:
         statement = statement.where(Programme.created_by_id == created_by.id)
     return paginate(statement, page, per_page)
