@@ -14,11 +14,13 @@ import sqlalchemy as sa
 
 from courses.db import db
 from courses.errors import NotFound
-from courses.models import CourseLevel, CourseMode, PublicationStatus, SessionMode
+from courses.models import CourseLevel, CourseMode, EnrolmentStatus, PublicationStatus, SessionMode
 from courses.services import catalogue
 from tests.factories import (
+    DEFAULT_PASSWORD,
     make_admin,
     make_course,
+    make_enrolment,
     make_programme,
     make_session,
     make_trainer,
@@ -511,3 +513,64 @@ def test_short_terms_are_served_by_the_gram_indexes_on_postgresql(app_ctx) -> No
     )
     assert "ix_courses_title_grams" in plan and "ix_courses_summary_grams" in plan
     db.session.rollback()
+
+
+# ---- who sees a draft or an archived course (issue 12 item 4) --------------------------
+
+VIEWERS = ("anonymous", "learner", "enrolled", "other_trainer", "own_trainer", "admin")
+#: Who sees each kind of course, on every page and in the API alike.
+SEES = {
+    PublicationStatus.PUBLISHED: set(VIEWERS),
+    PublicationStatus.DRAFT: {"own_trainer", "admin"},
+    PublicationStatus.ARCHIVED: {"enrolled", "own_trainer", "admin"},
+}
+
+
+def course_with_viewers(status: PublicationStatus):  # type: ignore[no-untyped-def]
+    """A course in ``status`` with one session, and a user for each viewer but anonymous."""
+    owner = make_trainer()
+    course = make_course("可见性课程", trainers=[owner], sessions=1, status=status)
+    enrolled = make_user()
+    make_enrolment(course, enrolled, EnrolmentStatus.COMPLETED)
+    users = {
+        "anonymous": None,
+        "learner": make_user(),
+        "enrolled": enrolled,
+        "other_trainer": make_trainer(),
+        "own_trainer": owner,
+        "admin": make_admin(),
+    }
+    return course, users
+
+
+@pytest.mark.parametrize("status", list(SEES))
+def test_the_course_view_rule_is_one_for_every_viewer(app_ctx, status) -> None:
+    course, users = course_with_viewers(status)
+    for viewer, user in users.items():
+        if viewer in SEES[status]:
+            assert catalogue.course_detail(course.id, viewer=user).course.id == course.id
+        else:
+            with pytest.raises(NotFound):
+                catalogue.course_detail(course.id, viewer=user)
+
+
+@pytest.mark.parametrize("status", list(SEES))
+def test_course_session_and_material_pages_follow_the_view_rule(app, app_ctx, status) -> None:
+    course, users = course_with_viewers(status)
+    session_id = course.sessions[0].id
+    for viewer, user in users.items():
+        client = app.test_client()
+        if user is not None:
+            login = {"login": user.email or user.phone, "password": DEFAULT_PASSWORD}
+            assert client.post("/login", data=login).status_code == 302
+        seen = viewer in SEES[status]
+        expected = 200 if seen else 404
+        assert client.get(f"/courses/{course.id}").status_code == expected, viewer
+        assert client.get(f"/courses/{course.id}/materials").status_code == expected, viewer
+        session_page = client.get(f"/sessions/{session_id}").status_code
+        # The session page is for signed-in users: visitors are sent to log in.
+        assert session_page == (302 if viewer == "anonymous" else expected), viewer
+    # The catalogue lists published courses only, to everyone.
+    assert ids(catalogue.search(viewer=users["admin"])) == (
+        [course.id] if status == PublicationStatus.PUBLISHED else []
+    )

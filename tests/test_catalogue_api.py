@@ -18,6 +18,7 @@ from tests.factories import (
     make_trainer,
     make_user,
 )
+from tests.test_catalogue import SEES, course_with_viewers
 
 MARCH = datetime(2030, 3, 4, 1, 30, tzinfo=UTC)
 SUMMARY_FIELDS = {
@@ -197,3 +198,24 @@ def test_catalogue_routes_are_in_the_openapi_document(client) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "get" in paths["/api/v1/courses"]
     assert "get" in paths["/api/v1/courses/{course_id}"]
+
+
+@pytest.mark.parametrize("status", list(SEES))
+def test_course_and_materials_api_follow_the_pages_view_rule(app_ctx, client, status) -> None:
+    """Issue 12 item 4: GET /api/v1/courses/{id} and its materials answer as the pages do."""
+    course, users = course_with_viewers(status)
+    for viewer, user in users.items():
+        headers = bearer(make_token(user)) if user is not None else {}
+        expected = 200 if viewer in SEES[status] else 404
+        response = client.get(f"/api/v1/courses/{course.id}", headers=headers)
+        assert response.status_code == expected, viewer
+        if expected == 200:
+            assert response.get_json()["status"] == status.value
+        else:
+            assert response.get_json()["error"]["code"] == "not_found"
+        materials = client.get(f"/api/v1/courses/{course.id}/materials", headers=headers)
+        assert materials.status_code == expected, viewer
+        listed = client.get("/api/v1/courses", headers=headers).get_json()["items"]
+        assert [item["id"] for item in listed] == (
+            [course.id] if status == PublicationStatus.PUBLISHED else []
+        )

@@ -143,11 +143,41 @@ def test_an_admin_manages_every_course_and_names_its_trainers(app_ctx):
     assert course.title == "新标题"
 
 
-def test_a_trainer_editing_trainers_stays_one_of_them(trainer, draft):
+def test_a_trainer_cannot_choose_trainers(trainer, draft):
+    """Issue 12 item 4: only admins choose trainers, whichever caller the change comes from."""
+    colleague, outsider = make_trainer(), make_trainer()
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    for wanted in ([outsider.id], [trainer.id, colleague.id, outsider.id], [trainer.id], []):
+        with pytest.raises(PermissionDenied) as caught:
+            service.update_course(trainer, draft, {"trainer_ids": wanted, "title": "改名"})
+        db.session.rollback()
+        assert caught.value.code == "trainer_choice_not_allowed", wanted
+        course = fresh(draft)
+        assert {t.id for t in course.trainers} == {trainer.id, colleague.id}
+        assert course.title == "草稿课程"
+    with pytest.raises(PermissionDenied) as caught:
+        service.create_course(trainer, course_data(trainer_ids=[outsider.id]))
+    db.session.rollback()
+    assert caught.value.code == "trainer_choice_not_allowed"
+    assert count(Course) == 1
+
+
+def test_a_trainer_may_send_back_the_trainers_the_course_has(trainer, draft):
+    """A client that returns the course as it read it (``trainer_ids`` included) is not
+    refused: nothing is chosen."""
     colleague = make_trainer()
-    service.update_course(trainer, draft, {"trainer_ids": [colleague.id]})
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    service.update_course(
+        trainer, draft, {"trainer_ids": [colleague.id, trainer.id], "title": "新"}
+    )
+    service.update_course(trainer, draft, {"trainer_ids": [colleague.id]})  # self is kept
+    created = service.create_course(trainer, course_data(trainer_ids=[trainer.id]))
     db.session.commit()
     assert {t.id for t in fresh(draft).trainers} == {trainer.id, colleague.id}
+    assert fresh(draft).title == "新"
+    assert [t.id for t in fresh(created).trainers] == [trainer.id]
 
 
 # --- course rules --------------------------------------------------------------------------------
@@ -167,7 +197,6 @@ def test_a_trainer_editing_trainers_stays_one_of_them(trainer, draft):
         ({"completion_threshold": 0}, "invalid_threshold", "completion_threshold"),
         ({"completion_threshold": 1.2}, "invalid_threshold", "completion_threshold"),
         ({"completion_threshold": -0.5}, "invalid_threshold", "completion_threshold"),
-        ({"trainer_ids": [999_999]}, "invalid_trainer", "trainer_ids"),
         ({"programme_id": 999_999}, "invalid_programme", "programme_id"),
         ({"prerequisite_ids": [999_999]}, "invalid_prerequisite", "prerequisite_ids"),
         ({"title": "  "}, "required", "title"),
@@ -210,6 +239,9 @@ def test_a_learner_is_not_a_trainer(trainer):
         course_data(trainer_ids=[trainer.id, learner.id]),
     )
     assert "trainer_ids" in error.fields
+    refused(
+        "invalid_trainer", service.create_course, make_admin(), course_data(trainer_ids=[999_999])
+    )
     assert count(Course) == 0
 
 
@@ -964,3 +996,154 @@ def test_a_trainer_builds_and_publishes_a_course_on_a_phone(app_ctx, phone):
     assert programme.status == PublicationStatus.PUBLISHED
     assert [c.id for c in programme.courses] == [course.id]
     assert len(db.session.get(Course, course.id).sessions) == 2
+
+
+# --- the same rules for pages and API (issue 12 item 4) ------------------------------------------
+
+
+def test_no_course_joins_an_archived_programme(trainer, draft):
+    archived = make_programme(created_by_id=trainer.id, status=PublicationStatus.ARCHIVED)
+    refused(
+        "invalid_programme", service.update_course, trainer, draft, {"programme_id": archived.id}
+    )
+    refused(
+        "invalid_programme",
+        service.update_course,
+        make_admin(),
+        draft,
+        {"programme_id": archived.id},
+    )
+    refused(
+        "invalid_programme", service.create_course, trainer, course_data(programme_id=archived.id)
+    )
+    assert fresh(draft).programme_id is None
+    # A course already in it stays there through other edits.
+    inside = make_course(trainers=[trainer], programme_id=archived.id)
+    service.update_course(trainer, inside, {"title": "改名", "programme_id": archived.id})
+    db.session.commit()
+    assert fresh(inside).programme_id == archived.id
+
+
+def test_programme_choices_are_what_the_service_accepts(trainer, draft):
+    from courses.services import programmes
+
+    mine = make_programme("我的计划", created_by_id=trainer.id, status=PublicationStatus.DRAFT)
+    make_programme("已归档", created_by_id=trainer.id, status=PublicationStatus.ARCHIVED)
+    theirs = make_programme("别人的计划", created_by_id=make_trainer().id)
+    assert [p.id for p in programmes.programme_choices(trainer)] == [mine.id]
+    inside = make_course(trainers=[trainer], programme_id=theirs.id)
+    assert {p.id for p in programmes.programme_choices(trainer, inside)} == {mine.id, theirs.id}
+    assert {p.id for p in programmes.programme_choices(make_admin())} == {mine.id, theirs.id}
+
+
+def test_a_clone_moves_to_a_date_at_the_first_sessions_time_of_day(trainer):
+    course = make_course(trainers=[trainer], sessions=2)  # Mondays 09:30 Shanghai
+    copy = service.clone_course(trainer, course, first_session_on=datetime(2031, 3, 5).date())
+    db.session.commit()
+    assert [s.starts_at for s in fresh(copy).sessions] == [
+        datetime(2031, 3, 5, 1, 30, tzinfo=UTC),
+        datetime(2031, 3, 12, 1, 30, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moves", "code"),
+    [
+        ({"shift_by": timedelta(days=7), "first_session_at": T0}, "conflicting_clone_dates"),
+        (
+            {"first_session_at": T0, "first_session_on": datetime(2031, 3, 5).date()},
+            "conflicting_clone_dates",
+        ),
+        ({"first_session_on": datetime(9999, 12, 31).date()}, "invalid_clone_date"),
+        ({"shift_by": timedelta(days=3_000_000)}, "invalid_clone_date"),
+    ],
+)
+def test_clone_date_rules_refuse_and_copy_nothing(trainer, moves, code):
+    course = make_course(trainers=[trainer], sessions=2)
+    refused(code, service.clone_course, trainer, course, **moves)
+    assert count(Course) == 1
+    assert count(CourseSession) == 2
+
+
+def test_a_clones_sessions_meet_the_rules_of_a_new_session(trainer):
+    course = make_course(trainers=[trainer], sessions=1)
+    course.sessions[0].venue = None  # an offline session without a venue: no longer accepted
+    db.session.commit()
+    refused("missing_location", service.clone_course, trainer, course, shift_by=timedelta(days=7))
+    assert count(Course) == 1
+
+
+def edit_form(course: Course, **overrides: Any) -> dict[str, Any]:
+    return page_course(**{"title": course.title, **overrides})
+
+
+def test_a_trainer_cannot_choose_trainers_on_the_page(login_as, trainer, draft, flashed):
+    colleague, outsider = make_trainer(), make_trainer()
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    client = login_as(trainer)
+    response = client.post(
+        f"/manage/courses/{draft.id}",
+        data=edit_form(draft, title="不该保存", trainer_ids=[str(outsider.id)]),
+    )
+    assert response.status_code == 200
+    assert flashed[-1][0] == "error"
+    course = fresh(draft)
+    assert course.title == "草稿课程"
+    assert {t.id for t in course.trainers} == {trainer.id, colleague.id}
+    # The form as the page shows it (no trainers' field) saves and keeps the co-trainer.
+    response = client.post(f"/manage/courses/{draft.id}", data=edit_form(draft, title="新标题"))
+    assert response.status_code == 302
+    course = fresh(draft)
+    assert course.title == "新标题"
+    assert {t.id for t in course.trainers} == {trainer.id, colleague.id}
+    response = client.post("/manage/courses/new", data=page_course(trainer_ids=[str(outsider.id)]))
+    assert response.status_code == 200
+    assert count(Course) == 1
+
+
+def test_an_admin_chooses_trainers_on_the_page(login_as, trainer, draft):
+    outsider = make_trainer()
+    client = login_as(make_admin())
+    response = client.post(
+        f"/manage/courses/{draft.id}", data=edit_form(draft, trainer_ids=[str(outsider.id)])
+    )
+    assert response.status_code == 302
+    assert {t.id for t in fresh(draft).trainers} == {outsider.id}
+
+
+def test_the_page_offers_and_accepts_the_same_programmes(login_as, trainer, draft, rendered):
+    mine = make_programme("我的计划", created_by_id=trainer.id)
+    archived = make_programme("已归档", created_by_id=trainer.id, status=PublicationStatus.ARCHIVED)
+    theirs = make_programme("别人的计划", created_by_id=make_trainer().id)
+    client = login_as(trainer)
+    assert client.get(f"/manage/courses/{draft.id}").status_code == 200
+    form = form_of(rendered, "manage/course_form.html")
+    assert [value for value, _label in form.programme_id.choices] == [0, mine.id]
+    for programme in (archived, theirs):
+        response = client.post(
+            f"/manage/courses/{draft.id}", data=edit_form(draft, programme_id=str(programme.id))
+        )
+        assert response.status_code == 200
+        assert form_of(rendered, "manage/course_form.html").programme_id.errors
+        assert fresh(draft).programme_id is None
+    response = client.post(
+        f"/manage/courses/{draft.id}", data=edit_form(draft, programme_id=str(mine.id))
+    )
+    assert response.status_code == 302
+    assert fresh(draft).programme_id == mine.id
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "2031-03-03"])
+def test_clone_date_rules_on_the_page(login_as, trainer, flashed, date):
+    """A date beyond what the sessions can move to, or a date for a course without sessions,
+    is refused with a message and copies nothing."""
+    with_sessions = make_course(trainers=[trainer], sessions=2)
+    without = make_course(trainers=[trainer], status=PublicationStatus.DRAFT)
+    course = with_sessions if date.startswith("9999") else without
+    client = login_as(trainer)
+    response = client.post(f"/manage/courses/{course.id}/clone", data={"first_session_on": date})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/manage/courses/{course.id}"
+    assert flashed[-1][0] == "error"
+    assert count(Course) == 2

@@ -175,7 +175,6 @@ def test_unknown_ids_answer_404(client, auth):
         ),
         ({"completion_threshold": 0}, "invalid_threshold", "completion_threshold"),
         ({"completion_threshold": 1.5}, "invalid_threshold", "completion_threshold"),
-        ({"trainer_ids": [999999]}, "invalid_trainer", "trainer_ids"),
         ({"programme_id": 999999}, "invalid_programme", "programme_id"),
         ({"prerequisite_ids": [999999]}, "invalid_prerequisite", "prerequisite_ids"),
         ({"status": "published"}, "no_sessions", "status"),
@@ -196,6 +195,8 @@ def test_a_learner_named_as_trainer_is_refused(client, app_ctx):
     response = client.post(
         "/api/v1/courses", json=course_body(trainer_ids=[learner.id]), headers=admin
     )
+    assert_error(response, 422, "invalid_trainer", "trainer_ids")
+    response = client.post("/api/v1/courses", json=course_body(trainer_ids=[999999]), headers=admin)
     assert_error(response, 422, "invalid_trainer", "trainer_ids")
     assert count(Course) == 0
 
@@ -387,3 +388,136 @@ def test_programme_ids_are_accepted(client, auth, trainer):
     )
     assert response.status_code == 201
     assert response.get_json()["programme_id"] == programme.id
+
+
+# --- the same rules as the pages (issue 12 item 4) -----------------------------------------
+
+
+def trainer_ids_of(course: Course) -> set[int]:
+    db.session.expire_all()
+    return {t.id for t in db.session.get(Course, course.id).trainers}
+
+
+def test_a_trainer_cannot_choose_trainers_but_an_admin_can(client, trainer, auth, draft):
+    colleague, outsider = make_trainer(), make_trainer()
+    draft.trainers = [trainer, colleague]
+    db.session.commit()
+    for wanted in ([outsider.id], [trainer.id, colleague.id, outsider.id], [trainer.id]):
+        response = client.patch(
+            f"/api/v1/courses/{draft.id}",
+            json={"trainer_ids": wanted, "title": "不该保存"},
+            headers=auth,
+        )
+        assert_error(response, 403, "trainer_choice_not_allowed")
+        assert trainer_ids_of(draft) == {trainer.id, colleague.id}
+        assert db.session.get(Course, draft.id).title == "草稿课程"
+    created = client.post(
+        "/api/v1/courses", json=course_body(trainer_ids=[outsider.id]), headers=auth
+    )
+    assert_error(created, 403, "trainer_choice_not_allowed")
+    assert count(Course) == 1
+
+    # What the API returned may be sent back unchanged.
+    body = client.get(f"/api/v1/courses/{draft.id}", headers=auth).get_json()
+    response = client.patch(
+        f"/api/v1/courses/{draft.id}",
+        json={"trainer_ids": body["trainer_ids"], "title": "新标题"},
+        headers=auth,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert sorted(response.get_json()["trainer_ids"]) == sorted([trainer.id, colleague.id])
+
+    admin = bearer(make_token(make_admin()))
+    response = client.patch(
+        f"/api/v1/courses/{draft.id}", json={"trainer_ids": [outsider.id]}, headers=admin
+    )
+    assert response.status_code == 200, response.get_json()
+    assert trainer_ids_of(draft) == {outsider.id}
+
+
+def test_programme_choices_are_the_pages_choices(client, trainer, auth, draft):
+    mine = make_programme(created_by_id=trainer.id, status=PublicationStatus.DRAFT)
+    archived = make_programme(created_by_id=trainer.id, status=PublicationStatus.ARCHIVED)
+    theirs = make_programme(created_by_id=make_trainer().id)
+    for programme in (archived, theirs):
+        response = client.patch(
+            f"/api/v1/courses/{draft.id}", json={"programme_id": programme.id}, headers=auth
+        )
+        assert_error(response, 422, "invalid_programme", "programme_id")
+        created = client.post(
+            "/api/v1/courses", json=course_body(programme_id=programme.id), headers=auth
+        )
+        assert_error(created, 422, "invalid_programme", "programme_id")
+    admin = bearer(make_token(make_admin()))
+    response = client.patch(
+        f"/api/v1/courses/{draft.id}", json={"programme_id": archived.id}, headers=admin
+    )
+    assert_error(response, 422, "invalid_programme", "programme_id")
+    assert db.session.get(Course, draft.id).programme_id is None
+    assert count(Course) == 1
+    response = client.patch(
+        f"/api/v1/courses/{draft.id}", json={"programme_id": mine.id}, headers=auth
+    )
+    assert response.status_code == 200
+    assert response.get_json()["programme_id"] == mine.id
+
+
+def test_cloning_to_a_date_keeps_the_time_of_day_as_on_the_page(client, trainer, auth):
+    course = make_course("个案工作", trainers=[trainer], sessions=2)  # Mondays 09:30 Shanghai
+    response = client.post(
+        f"/api/v1/courses/{course.id}/clone", json={"first_session_on": "2031-03-03"}, headers=auth
+    )
+    assert response.status_code == 201, response.get_json()
+    starts = [datetime.fromisoformat(s["starts_at"]) for s in response.get_json()["sessions"]]
+    first = datetime(2031, 3, 3, 1, 30, tzinfo=UTC)
+    assert starts == [first, first + timedelta(weeks=1)]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        (
+            {"shift_days": 7, "first_session_at": "2031-03-03T09:30:00+08:00"},
+            "conflicting_clone_dates",
+            "first_session_at",
+        ),
+        (
+            {"shift_days": 7, "first_session_on": "2031-03-03"},
+            "conflicting_clone_dates",
+            "first_session_on",
+        ),
+        ({"first_session_on": "9999-12-31"}, "invalid_clone_date", "first_session_on"),
+    ],
+)
+def test_clone_date_rules_refuse_and_copy_nothing(client, trainer, auth, body, code, field):
+    course = make_course(trainers=[trainer], sessions=2)
+    response = client.post(f"/api/v1/courses/{course.id}/clone", json=body, headers=auth)
+    assert_error(response, 422, code, field)
+    assert count(Course) == 1
+    assert count(CourseSession) == 2
+
+
+def test_a_date_for_a_course_without_sessions_is_refused(client, trainer, auth, draft):
+    for body in ({"first_session_on": "2031-03-03"}, {"first_session_at": "2031-03-03T09:30:00Z"}):
+        response = client.post(f"/api/v1/courses/{draft.id}/clone", json=body, headers=auth)
+        assert_error(response, 422, "no_sessions")
+    assert count(Course) == 1
+    # Without a date it is copied as it is.
+    response = client.post(f"/api/v1/courses/{draft.id}/clone", json={}, headers=auth)
+    assert response.status_code == 201
+    assert count(Course) == 2
+
+
+def test_programme_clone_dates_follow_the_same_rules(client, trainer, auth):
+    programme = make_programme(created_by_id=trainer.id)
+    make_course(trainers=[trainer], sessions=2, programme_id=programme.id)
+    url = f"/api/v1/programmes/{programme.id}/clone"
+    response = client.post(
+        url, json={"shift_days": 7, "first_session_on": "2031-03-03"}, headers=auth
+    )
+    assert_error(response, 422, "conflicting_clone_dates", "first_session_on")
+    assert count(Course) == 1
+    response = client.post(url, json={"first_session_on": "2031-03-03"}, headers=auth)
+    assert response.status_code == 201, response.get_json()
+    copy = db.session.scalar(sa.select(Course).where(Course.cloned_from_id.is_not(None)))
+    assert sorted(s.starts_at for s in copy.sessions)[0] == datetime(2031, 3, 3, 1, 30, tzinfo=UTC)

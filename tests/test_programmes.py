@@ -13,6 +13,7 @@ from courses.errors import PermissionDenied, ValidationFailed
 from courses.models import AuditLogEntry, Course, Programme, PublicationStatus
 from courses.services import programmes as service
 from tests.factories import (
+    DEFAULT_PASSWORD,
     bearer,
     make_admin,
     make_course,
@@ -518,3 +519,32 @@ def test_a_trainer_cannot_slip_a_course_into_or_out_of_another_trainers_programm
         extra.id,
         mine.id,
     }
+
+
+# --- who sees an unpublished programme (issue 12 item 4) -----------------------------------------
+
+
+def test_unpublished_programmes_are_seen_by_those_who_manage_them_on_pages_and_api(
+    app, app_ctx, client
+):
+    owner, other, learner, admin = make_trainer(), make_trainer(), make_user(), make_admin()
+    published = make_programme("已发布的计划")
+    draft = make_programme("筹备中的计划", status=PublicationStatus.DRAFT, created_by_id=owner.id)
+    expected = {
+        None: [published.id],
+        learner: [published.id],
+        other: [published.id],
+        owner: sorted([published.id, draft.id]),
+        admin: sorted([published.id, draft.id]),
+    }
+    for user, listed in expected.items():
+        headers = bearer(make_token(user)) if user is not None else {}
+        items = client.get("/api/v1/programmes", headers=headers).get_json()["items"]
+        assert sorted(item["id"] for item in items) == listed, user
+        page = app.test_client()
+        if user is not None:
+            login = {"login": user.email or user.phone, "password": DEFAULT_PASSWORD}
+            assert page.post("/login", data=login).status_code == 302
+        sees_draft = draft.id in listed
+        assert page.get(f"/programmes/{draft.id}").status_code == (200 if sees_draft else 404)
+        assert page.get(f"/programmes/{published.id}").status_code == 200

@@ -23,7 +23,7 @@ from academy.api.schemas_courses import (
     SessionSchema,
 )
 from courses.db import db, utcnow
-from courses.models import Course, CourseSession, Programme, Role
+from courses.models import Course, CourseSession, Programme
 from courses.services import courses as course_service
 from courses.services import programmes as programme_service
 
@@ -37,6 +37,11 @@ class CloneSchema(Schema):
         allow_none=True,
         format="iso",
         metadata={"description": "move every session so that the first starts then"},
+    )
+    first_session_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "or: the first session's new date, at its time of day"},
     )
     shift_days = fields.Integer(
         load_default=None,
@@ -156,6 +161,7 @@ def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
         course,
         shift_by=shift,
         first_session_at=data["first_session_at"],
+        first_session_on=data["first_session_on"],
         title=data["title"],
     )
     db.session.commit()
@@ -212,10 +218,10 @@ def delete_session(session_id: int) -> None:
 @blp.arguments(ProgrammeQuerySchema, location="query")
 @blp.response(200, ProgrammeListSchema)
 def list_programmes(args: dict[str, Any]) -> dict[str, Any]:
-    """Published programmes with their courses (admins with a token see drafts too)."""
-    user = g.get("api_user")
+    """Published programmes with their courses; with a token, also the ones the caller
+    manages (all for admins, their own for trainers)."""
     page = programme_service.list_programmes(
-        include_unpublished=user is not None and user.has_role(Role.ADMIN),
+        viewer=g.get("api_user"),
         page=args["page"],
         per_page=args["per_page"],
     )
@@ -271,6 +277,7 @@ def clone_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
         programme,
         shift_by=shift,
         first_session_at=data["first_session_at"],
+        first_session_on=data["first_session_on"],
         title=data["title"],
     )
     db.session.commit()

@@ -31,9 +31,9 @@ from academy.attendance.forms import CheckinForm, WindowForm
 from academy.manage.forms import ButtonForm
 from courses.db import db, utcnow
 from courses.errors import DomainError
-from courses.models import AttendanceStatus, CourseSession, PublicationStatus
+from courses.models import AttendanceStatus, CourseSession
 from courses.services import attendance, checkin
-from courses.services.permissions import can_manage_course
+from courses.services.permissions import require_course_visible
 from courses.settings import from_local
 
 #: A signed cookie: which session's QR token this browser saw, and when.
@@ -191,10 +191,7 @@ def session_page(session_id: int) -> str:
     """Attend a session: join the live meeting (with a heartbeat each minute while the
     page is open), watch the recording, or check in on site."""
     session = attendance.get_session(session_id)
-    if session.course.status == PublicationStatus.DRAFT and not can_manage_course(
-        current_user, session.course
-    ):
-        abort(404)  # drafts are invisible to learners
+    require_course_visible(current_user, session.course)  # as the course page
     enrolment = attendance.attending_enrolment(session, current_user.id)
     return render_template(
         "attendance/session.html",

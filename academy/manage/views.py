@@ -21,7 +21,11 @@ from courses.errors import DomainError
 from courses.models import Course, CourseSession, Programme, PublicationStatus
 from courses.services import courses as course_service
 from courses.services import programmes as programme_service
-from courses.services.permissions import can_manage_course, can_manage_programme
+from courses.services.permissions import (
+    can_choose_trainers,
+    can_manage_course,
+    can_manage_programme,
+)
 from courses.settings import from_local, to_local
 
 
@@ -85,14 +89,10 @@ def index() -> str:
 
 def _course_form(course: Course | None) -> CourseForm:
     form = CourseForm(obj=course) if course is not None else CourseForm()
-    # Programmes this user may put the course into, and the one it is in now.
-    programmes = [
-        p
-        for p in programme_service.all_programmes()
-        if can_manage_programme(current_user, p) or (course and p.id == course.programme_id)
-    ]
+    programmes = programme_service.programme_choices(current_user, course)
     form.programme_id.choices = [(0, _("— none —"))] + [(p.id, p.title) for p in programmes]
-    form.trainer_ids.choices = [(t.id, t.name) for t in course_service.trainer_choices()]
+    if can_choose_trainers(current_user):
+        form.trainer_ids.choices = [(t.id, t.name) for t in course_service.trainer_choices()]
     form.prerequisite_ids.choices = [
         (c.id, c.title) for c in course_service.course_choices(exclude=course)
     ]
@@ -107,7 +107,7 @@ def _course_form(course: Course | None) -> CourseForm:
     return form
 
 
-def _course_data(form: CourseForm, *, creating: bool) -> dict[str, Any]:
+def _course_data(form: CourseForm) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": form.title.data,
         "summary": form.summary.data,
@@ -125,10 +125,9 @@ def _course_data(form: CourseForm, *, creating: bool) -> dict[str, Any]:
         "feedback_required": form.feedback_required.data,
         "approval_required": form.approval_required.data,
     }
-    if current_user.is_admin:  # trainers do not choose; they teach what they create
+    if can_choose_trainers(current_user) or "trainer_ids" in request.form:
+        # Shown to admins only (none ticked: none); the service refuses anyone else's choice.
         data["trainer_ids"] = form.trainer_ids.data or []
-    elif creating:
-        data["trainer_ids"] = []
     return data
 
 
@@ -139,7 +138,7 @@ def course_new() -> str | Response:
         form.completion_threshold.data = Decimal("0.8")
     if form.validate_on_submit():
         try:
-            course = course_service.create_course(current_user, _course_data(form, creating=True))
+            course = course_service.create_course(current_user, _course_data(form))
         except DomainError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -156,7 +155,7 @@ def course_edit(course_id: int) -> str | Response:
     form = _course_form(course)
     if form.validate_on_submit():
         try:
-            course_service.update_course(current_user, course, _course_data(form, creating=False))
+            course_service.update_course(current_user, course, _course_data(form))
         except DomainError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -205,13 +204,9 @@ def course_clone(course_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Enter a valid date for the first session."), "error")
         return redirect(url_for("manage.course_edit", course_id=course.id))
-    first_at = None
-    if form.first_session_on.data is not None and course.sessions:
-        first = min(course.sessions, key=lambda s: s.starts_at)
-        first_at = datetime.combine(form.first_session_on.data, to_local(first.starts_at).time())
     try:
         copy = course_service.clone_course(
-            current_user, course, first_session_at=first_at, title=form.title.data
+            current_user, course, first_session_on=form.first_session_on.data, title=form.title.data
         )
     except DomainError as error:
         db.session.rollback()
@@ -417,14 +412,12 @@ def programme_clone(programme_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Enter a valid date for the first session."), "error")
         return redirect(url_for("manage.programme_edit", programme_id=programme.id))
-    first_at = None
-    sessions = [s for course in programme.courses for s in course.sessions]
-    if form.first_session_on.data is not None and sessions:
-        first = min(sessions, key=lambda s: s.starts_at)
-        first_at = datetime.combine(form.first_session_on.data, to_local(first.starts_at).time())
     try:
         copy = programme_service.clone_programme(
-            current_user, programme, first_session_at=first_at, title=form.title.data
+            current_user,
+            programme,
+            first_session_on=form.first_session_on.data,
+            title=form.title.data,
         )
     except DomainError as error:
         db.session.rollback()

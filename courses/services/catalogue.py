@@ -45,7 +45,11 @@ from courses.models import (
     course_prerequisites,
 )
 from courses.services.pagination import MAX_PER_PAGE, Page
-from courses.services.permissions import can_manage_course
+from courses.services.permissions import (
+    can_manage_course,
+    can_manage_programme,
+    can_view_course,
+)
 from courses.settings import local_zone
 
 LIKE_ESCAPE = "\\"
@@ -333,8 +337,9 @@ def upcoming_courses(limit: int = 6) -> list[CourseCard]:
 def course_detail(course_id: int, viewer: User | None = None) -> CourseDetail:
     """A course with its timetable, trainers, programme and prerequisites.
 
-    Drafts and archived courses are shown only to those who manage them (their
-    trainers and admins); anyone else gets ``NotFound``, as for an unknown id.
+    Drafts are shown only to those who manage them (their trainers and admins), archived
+    courses to them and to the learners who were enrolled (``can_view_course``); anyone
+    else gets ``NotFound``, as for an unknown id.
     """
     course = db.session.scalar(
         sa.select(Course)
@@ -348,7 +353,7 @@ def course_detail(course_id: int, viewer: User | None = None) -> CourseDetail:
     if course is None:
         raise NotFound()
     can_manage = can_manage_course(viewer, course)
-    if course.status != PublicationStatus.PUBLISHED and not can_manage:
+    if not can_manage and not can_view_course(viewer, course):
         raise NotFound()
     now = utcnow()
     sessions = list(course.sessions)
@@ -384,12 +389,13 @@ def published_programmes() -> list[ProgrammeEntry]:
 
 
 def programme_detail(programme_id: int, viewer: User | None = None) -> ProgrammeDetail:
-    """A published programme (any programme for admins) and its published courses."""
+    """A published programme (any programme to those who manage it: its trainer, admins)
+    and its published courses."""
     programme = db.session.get(Programme, programme_id)
     if programme is None:
         raise NotFound()
-    if programme.status != PublicationStatus.PUBLISHED and not (
-        viewer is not None and viewer.is_authenticated and viewer.is_admin
+    if programme.status != PublicationStatus.PUBLISHED and not can_manage_programme(
+        viewer, programme
     ):
         raise NotFound()
     courses = _cards(

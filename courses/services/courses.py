@@ -12,7 +12,7 @@ never commits. Each refused rule raises ``ValidationFailed`` with its own ``code
 ``enrol_window_order``       the enrolment window closes before (or when) it opens
 ``invalid_threshold``        completion threshold outside (0, 1]
 ``invalid_trainer``          unknown user id, or a user without the trainer role
-``invalid_programme``        unknown programme id
+``invalid_programme``        unknown programme id, one the actor does not manage, or archived
 ``invalid_course_count``     leaving a programme that requires more courses than remain
 ``invalid_prerequisite``     unknown prerequisite course id
 ``prerequisite_cycle``       the course would (indirectly) be its own prerequisite
@@ -26,6 +26,9 @@ never commits. Each refused rule raises ``ValidationFailed`` with its own ``code
 ``number_too_large``         a capacity beyond what the database column holds
 ===========================  ====================================================
 
+A trainer who sends ``trainer_ids`` naming anyone but the course's own trainers gets
+``PermissionDenied`` with code ``trainer_choice_not_allowed``: only admins choose them.
+
 Times given without a zone are wall-clock times in the academy's zone
 (``courses.settings.from_local``); they are stored in UTC.
 
@@ -36,9 +39,9 @@ the head of the waitlist in the same transaction (``courses.services.enrolments`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +49,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from courses.db import MAX_INTEGER, database_id, db
-from courses.errors import Conflict, NotFound, ValidationFailed
+from courses.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from courses.models import (
     AttendanceRecord,
     Course,
@@ -63,11 +66,18 @@ from courses.models import (
 )
 from courses.services import attendance, audit, enrolments
 from courses.services.permissions import (
+    can_choose_trainers,
     can_manage_programme,
     require_course_creator,
     require_course_manager,
 )
-from courses.settings import from_local, minutes_per_class_hour, within_years, years_message
+from courses.settings import (
+    from_local,
+    minutes_per_class_hour,
+    to_local,
+    within_years,
+    years_message,
+)
 
 MAX_CLASS_HOURS = 999.99  # the column holds 5 digits, 2 of them decimals
 
@@ -315,6 +325,28 @@ def _trainers(errors: RuleErrors, ids: Iterable[Any]) -> list[User]:
     return [by_id[i] for i in wanted]
 
 
+def require_trainer_choice(actor: User, course: Course | None, data: Mapping[str, Any]) -> None:
+    """Only admins choose trainers: a trainer who sends ``trainer_ids`` must send the
+    course's own trainers (themselves on a new course), as the API returns them.
+
+    Raises ``PermissionDenied`` (``trainer_choice_not_allowed``) before anything else is
+    checked, so nothing of the change is applied.
+    """
+    if "trainer_ids" not in data or can_choose_trainers(actor):
+        return
+    current = {t.id for t in course.trainers} if course is not None else set()
+    try:
+        wanted: set[int] | None = {int(raw) for raw in data["trainer_ids"] or ()}
+    except (TypeError, ValueError):
+        wanted = None
+    if wanted is not None and wanted | {actor.id} == current | {actor.id}:
+        return
+    raise PermissionDenied(
+        _l("Only an administrator can choose the trainers of a course."),
+        code="trainer_choice_not_allowed",
+    )
+
+
 def _prerequisites(errors: RuleErrors, course: Course | None, ids: Iterable[Any]) -> list[Course]:
     wanted: list[int] = []
     for raw in ids or ():
@@ -501,6 +533,12 @@ def _validate_course(
                 "programme_id",
                 _l("You can only move a course into or out of a programme you manage."),
             )
+        elif programme is not None and programme.status == PublicationStatus.ARCHIVED:
+            errors.add(
+                "invalid_programme",
+                "programme_id",
+                _l("This programme is archived: no course can be added to it."),
+            )
     if course is not None and course.programme_id not in (None, values["programme_id"]):
         _check_leaving_programme(errors, course)
 
@@ -529,6 +567,7 @@ def _validate_course(
 def create_course(actor: User, data: Mapping[str, Any]) -> Course:
     """A new course; a trainer who creates it becomes one of its trainers."""
     require_course_creator(actor)
+    require_trainer_choice(actor, None, data)
     values, trainers, prerequisites = _validate_course(actor, None, data)
     course = Course(**values, created_by_id=actor.id)
     course.trainers = trainers or []
@@ -549,6 +588,7 @@ def create_course(actor: User, data: Mapping[str, Any]) -> Course:
 def update_course(actor: User, course: Course, changes: Mapping[str, Any]) -> Course:
     """Change what ``changes`` names; a ``status`` in it publishes, unpublishes or archives."""
     require_course_manager(actor, course)
+    require_trainer_choice(actor, course, changes)
     if "capacity" in changes:
         # Fresh seat figures, and enrolments in this course wait until we commit.
         enrolments.lock_course(course)
@@ -600,25 +640,97 @@ def set_status(actor: User, course: Course, status: PublicationStatus | str) -> 
     return update_course(actor, course, {"status": status})
 
 
+def _clone_date_error(
+    name: str, message: Any, code: str = "invalid_clone_date"
+) -> ValidationFailed:
+    return ValidationFailed(message, fields={name: [message]}, code=code)
+
+
+def clone_shift(
+    starts: Sequence[datetime],
+    *,
+    shift_by: timedelta | None = None,
+    first_session_at: datetime | None = None,
+    first_session_on: date | None = None,
+) -> timedelta:
+    """How far a new run moves in time, from at most one of: ``shift_by``; the moment
+    ``first_session_at`` the earliest of ``starts`` moves to; or the date
+    ``first_session_on`` it moves to, keeping its time of day in the academy's zone.
+    Nothing given: the dates stay. A date with no session to move is refused."""
+    given = [
+        name
+        for name, value in (
+            ("shift_days", shift_by),
+            ("first_session_at", first_session_at),
+            ("first_session_on", first_session_on),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise _clone_date_error(
+            given[-1],
+            _l("Give either the first session's new date or a number of days, not both."),
+            code="conflicting_clone_dates",
+        )
+    if given in (["first_session_at"], ["first_session_on"]) and not starts:
+        raise _clone_date_error(
+            given[0],
+            _l("There is no session to move: clone it without a date, then add sessions."),
+            code="no_sessions",
+        )
+    try:
+        if first_session_on is not None:
+            first_session_at = datetime.combine(first_session_on, to_local(min(starts)).time())
+        if first_session_at is not None:
+            return from_local(first_session_at) - min(starts)
+    except (OverflowError, ValueError):
+        raise _clone_date_error(given[0], _l("Choose a date within a sensible range.")) from None
+    return shift_by or timedelta(0)
+
+
+def _moved_sessions(
+    copy: Course, sessions: Sequence[CourseSession], shift: timedelta
+) -> list[dict[str, Any]]:
+    """The values of each session moved by ``shift``, through every rule a new session
+    meets (``_validate_session``), so a clone holds only sessions one could add."""
+    moved = []
+    for session in sessions:
+        values = {name: getattr(session, name) for name in SESSION_FIELDS}
+        try:
+            values["starts_at"] = session.starts_at + shift
+            values["ends_at"] = session.ends_at + shift
+        except OverflowError:
+            raise _clone_date_error(
+                "first_session_on", _l("Choose a date within a sensible range.")
+            ) from None
+        moved.append(_validate_session(copy, None, values))
+    return moved
+
+
 def clone_course(
     actor: User,
     course: Course,
     *,
     shift_by: timedelta | None = None,
     first_session_at: datetime | None = None,
+    first_session_on: date | None = None,
     title: str | None = None,
 ) -> Course:
     """A draft copy of ``course`` for a new run: same trainers, prerequisites, programme
     and rules, every session (and the enrolment window) moved by ``shift_by`` — or by
-    whatever moves the first session to ``first_session_at``. Nobody is enrolled."""
+    whatever moves the first session to ``first_session_at``, or to the date
+    ``first_session_on`` at its time of day (``clone_shift``). Nobody is enrolled."""
     require_course_manager(actor, course)
     require_course_creator(actor)
     sessions = sorted(course.sessions, key=lambda s: s.starts_at)
     if first_session_at is not None:
         _refuse_outside_years("first_session_at", [first_session_at], timedelta(0))
-        first_session_at = from_local(first_session_at)
-        shift_by = first_session_at - sessions[0].starts_at if sessions else timedelta(0)
-    shift = shift_by or timedelta(0)
+    shift = clone_shift(
+        [s.starts_at for s in sessions],
+        shift_by=shift_by,
+        first_session_at=first_session_at,
+        first_session_on=first_session_on,
+    )
     _refuse_outside_years(
         "first_session_at" if first_session_at is not None else "shift_days",
         [moment for s in sessions for moment in (s.starts_at, s.ends_at)],
@@ -632,7 +744,14 @@ def clone_course(
         )
 
     def moved(value: datetime | None) -> datetime | None:
-        return value + shift if value is not None else None
+        if value is None:
+            return None
+        try:
+            return value + shift
+        except OverflowError:
+            raise _clone_date_error(
+                "first_session_on", _l("Choose a date within a sensible range.")
+            ) from None
 
     trainers = list(course.trainers)
     if not actor.is_admin and actor not in trainers:
@@ -658,23 +777,7 @@ def clone_course(
     )
     copy.trainers = trainers
     copy.prerequisites = list(course.prerequisites)
-    copy.sessions = [
-        CourseSession(
-            title=s.title,
-            starts_at=s.starts_at + shift,
-            ends_at=s.ends_at + shift,
-            mode=s.mode,
-            venue=s.venue,
-            room=s.room,
-            address=s.address,
-            meeting_url=s.meeting_url,
-            meeting_number=s.meeting_number,
-            video_url=s.video_url,
-            class_hours=s.class_hours,
-            capacity=s.capacity,
-        )
-        for s in sessions
-    ]
+    copy.sessions = [CourseSession(**values) for values in _moved_sessions(copy, sessions, shift)]
     db.session.add(copy)
     db.session.flush()
     audit.record(

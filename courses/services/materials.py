@@ -31,11 +31,10 @@ from courses.models import (
     CourseSession,
     Enrolment,
     EnrolmentStatus,
-    PublicationStatus,
     User,
 )
 from courses.services import audit
-from courses.services.permissions import can_manage_course
+from courses.services.permissions import can_manage_course, can_view_course
 from courses.storage import FileTooLarge, Storage, get_storage, new_key
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -278,9 +277,9 @@ def get(material_id: int) -> CourseMaterial:
 
 
 def course_for_viewer(viewer: User | None, course_id: int) -> Course:
-    """The course, as long as ``viewer`` may see it (a draft only to its managers)."""
+    """The course, as long as ``viewer`` may see it (``permissions.can_view_course``)."""
     course = get_course(course_id)
-    if course.status == PublicationStatus.DRAFT and not can_manage_course(viewer, course):
+    if not can_view_course(viewer, course):
         raise NotFound(_l("This course does not exist."))
     return course
 

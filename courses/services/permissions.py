@@ -5,8 +5,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from courses.db import db
-from courses.errors import PermissionDenied
-from courses.models import Course, Programme, Role, User, course_trainers
+from courses.errors import NotFound, PermissionDenied
+from courses.models import (
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    Programme,
+    PublicationStatus,
+    Role,
+    User,
+    course_trainers,
+)
+
+#: Learners with an enrolment in one of these states still see an archived course.
+ARCHIVE_VIEWER_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 
 
 def can_create_courses(user: User | None) -> bool:
@@ -34,6 +46,43 @@ def can_manage_course(user: User | None, course: Course) -> bool:
 def require_course_manager(user: User | None, course: Course) -> None:
     if not can_manage_course(user, course):
         raise PermissionDenied()
+
+
+def can_choose_trainers(user: User | None) -> bool:
+    """Only admins name a course's trainers; a trainer teaches what they create or edit."""
+    return user is not None and user.is_authenticated and user.is_admin
+
+
+def can_view_course(viewer: User | None, course: Course) -> bool:
+    """Who sees a course's page, its sessions and materials (pages and API alike):
+
+    published — everyone; draft — its trainers and admins only; archived — its trainers,
+    admins and the learners who were enrolled in it (or completed it).
+    """
+    if course.status == PublicationStatus.PUBLISHED:
+        return True
+    if can_manage_course(viewer, course):
+        return True
+    if course.status != PublicationStatus.ARCHIVED or viewer is None:
+        return False
+    if not viewer.is_authenticated:
+        return False
+    enrolled = db.session.scalar(
+        sa.select(Enrolment.id)
+        .where(
+            Enrolment.course_id == course.id,
+            Enrolment.user_id == viewer.id,
+            Enrolment.status.in_(ARCHIVE_VIEWER_STATUSES),
+        )
+        .limit(1)
+    )
+    return enrolled is not None
+
+
+def require_course_visible(viewer: User | None, course: Course) -> None:
+    """``NotFound`` (as for an unknown id) unless ``viewer`` may see the course."""
+    if not can_view_course(viewer, course):
+        raise NotFound()
 
 
 def require_course_creator(user: User | None) -> None:

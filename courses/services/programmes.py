@@ -13,7 +13,7 @@ programme has courses), ``invalid_required_hours`` (not above 0), ``no_courses``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +32,7 @@ from courses.services.permissions import (
     require_course_creator,
     require_programme_manager,
 )
-from courses.settings import from_local, within_years, years_message
+from courses.settings import within_years, years_message
 
 PROGRAMME_FIELDS = (
     "title",
@@ -57,30 +57,43 @@ def list_programmes(
     *,
     include_unpublished: bool = False,
     created_by: User | None = None,
+    viewer: User | None = None,
     page: int = 1,
     per_page: int = 20,
 ) -> Page[Programme]:
     """Programmes by title with their courses (without their trainers) loaded: the
-    count, the programmes and their courses, three statements whatever the numbers."""
+    count, the programmes and their courses, three statements whatever the numbers.
+
+    Published ones only, unless ``include_unpublished``; a ``viewer`` also sees those
+    they manage (an admin all, a trainer the ones they built), as on their pages."""
     statement = (
         sa.select(Programme)
         .options(selectinload(Programme.courses).lazyload(Course.trainers))
         .order_by(Programme.title, Programme.id)
     )
     if not include_unpublished:
-        statement = statement.where(Programme.status == PublicationStatus.PUBLISHED)
+        shown: sa.ColumnElement[bool] = Programme.status == PublicationStatus.PUBLISHED
+        if viewer is not None and viewer.is_authenticated and viewer.is_admin:
+            shown = sa.true()
+        elif viewer is not None and viewer.is_authenticated and viewer.is_trainer:
+            shown = sa.or_(shown, Programme.created_by_id == viewer.id)
+        statement = statement.where(shown)
     if created_by is not None:
         statement = statement.where(Programme.created_by_id == created_by.id)
     return paginate(statement, page, per_page)
 
 
-def all_programmes() -> list[Programme]:
-    """Every programme not archived, for choosing one on a course form."""
+def programme_choices(actor: User, course: Course | None = None) -> list[Programme]:
+    """The programmes ``actor`` may put ``course`` into — those they manage and that are
+    not archived — and the one it is in now: what ``courses.update_course`` accepts."""
+    offered: sa.ColumnElement[bool] = Programme.status != PublicationStatus.ARCHIVED
+    if not actor.is_admin:
+        offered = sa.and_(offered, Programme.created_by_id == actor.id)
+    if course is not None and course.programme_id is not None:
+        offered = sa.or_(offered, Programme.id == course.programme_id)
     return list(
         db.session.scalars(
-            sa.select(Programme)
-            .where(Programme.status != PublicationStatus.ARCHIVED)
-            .order_by(Programme.title, Programme.id)
+            sa.select(Programme).where(offered).order_by(Programme.title, Programme.id)
         )
     )
 
@@ -276,21 +289,27 @@ def clone_programme(
     *,
     shift_by: timedelta | None = None,
     first_session_at: datetime | None = None,
+    first_session_on: date | None = None,
     title: str | None = None,
 ) -> Programme:
     """A draft copy of ``programme`` for a new run, with a draft clone of each of its
     courses (see ``courses.clone_course``) moved by ``shift_by`` — or by whatever moves
-    the programme's first session to ``first_session_at``. A clone that required another
-    course of the programme now requires that course's clone: the new run stands alone."""
+    the programme's first session to ``first_session_at`` (or to the date
+    ``first_session_on`` at its time of day; ``courses.clone_shift``). A clone that
+    required another course of the programme now requires that course's clone: the new
+    run stands alone."""
     require_programme_manager(actor, programme)
     courses = sorted(programme.courses, key=lambda course: course.id)
-    if first_session_at is not None:
-        if not within_years(first_session_at):
-            errors = RuleErrors()
-            errors.add("date_out_of_range", "first_session_at", years_message())
-            errors.raise_if_any()
-        starts = [s.starts_at for course in courses for s in course.sessions]
-        shift_by = from_local(first_session_at) - min(starts) if starts else timedelta(0)
+    if first_session_at is not None and not within_years(first_session_at):
+        errors = RuleErrors()
+        errors.add("date_out_of_range", "first_session_at", years_message())
+        errors.raise_if_any()
+    shift_by = course_service.clone_shift(
+        [s.starts_at for course in courses for s in course.sessions],
+        shift_by=shift_by,
+        first_session_at=first_session_at,
+        first_session_on=first_session_on,
+    )
     new_title = clean_text(title) or programme.title
     if len(new_title) > 120:
         errors = RuleErrors()
