@@ -486,7 +486,7 @@ def test_cloning_to_a_date_keeps_the_time_of_day_as_on_the_page(client, trainer,
             "conflicting_clone_dates",
             "first_session_on",
         ),
-        ({"first_session_on": "9999-12-31"}, "invalid_clone_date", "first_session_on"),
+        ({"first_session_on": "9999-12-31"}, "date_out_of_range", "first_session_on"),
     ],
 )
 def test_clone_date_rules_refuse_and_copy_nothing(client, trainer, auth, body, code, field):

@@ -732,7 +732,11 @@ def clone_course(
         first_session_on=first_session_on,
     )
     _refuse_outside_years(
-        "first_session_at" if first_session_at is not None else "shift_days",
+        "first_session_at"
+        if first_session_at is not None
+        else "first_session_on"
+        if first_session_on is not None
+        else "shift_days",
         [moment for s in sessions for moment in (s.starts_at, s.ends_at)],
         shift,
     )
