@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,17 +34,18 @@ _hasher = PasswordHasher()
 # Verified against when no such user exists, so that timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 _PHONE_JUNK = re.compile(r"[\s\-()（）]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 # --- normalisation and validation -------------------------------------------------
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    """Mainland mobile numbers in their 11-digit form; None when empty."""
+    """Mainland mobile numbers in their 11-digit form (full-width digits, as Chinese
+    keyboards type them, count); None when empty."""
     if raw is None:
         return None
-    phone = _PHONE_JUNK.sub("", str(raw))
+    phone = _PHONE_JUNK.sub("", unicodedata.normalize("NFKC", str(raw)))
     if phone == "":
         return None
     if phone.startswith("+86"):
@@ -67,6 +69,25 @@ def normalise_email(raw: str | None) -> str | None:
     except EmailNotValidError:
         raise ValidationFailed(fields={"email": [_l("Enter a valid e-mail address.")]}) from None
     return result.normalized.lower()
+
+
+def normalise_login(login: str | None) -> str | None:
+    """The account a login names, spelt as it is stored: the e-mail address in lower
+    case or the 11-digit mobile number, however it was typed (``+86 138-0013-8000``,
+    full-width digits, spaces, capitals); None when it can name no account. Logins and
+    the per-account login limit both go by this."""
+    text = unicodedata.normalize("NFKC", str(login or "")).strip()
+    if not text or len(text) > 320:
+        return None
+    if "@" in text:
+        try:
+            return normalise_email(text)
+        except ValidationFailed:
+            return text.lower()
+    try:
+        return normalise_phone(text)
+    except ValidationFailed:
+        return None
 
 
 def _check_name(name: str | None) -> str:
@@ -239,16 +260,11 @@ def register(data: NewUser) -> User:
 
 def find_by_login(login: str | None) -> User | None:
     """Look a user up by e-mail or mobile number, whichever ``login`` looks like."""
-    login = (login or "").strip()
-    if not login:
+    account = normalise_login(login)
+    if account is None:
         return None
-    if "@" in login:
-        return db.session.scalar(sa.select(User).where(User.email == login.lower()))
-    try:
-        phone = normalise_phone(login)
-    except ValidationFailed:
-        return None
-    return db.session.scalar(sa.select(User).where(User.phone == phone))
+    column = User.email if "@" in account else User.phone
+    return db.session.scalar(sa.select(User).where(column == account))
 
 
 def authenticate(login: str | None, password: str | None) -> User:
