@@ -156,6 +156,8 @@ def load_settings(
         "LOGIN_RATE_LIMIT": env.get("ACADEMY_LOGIN_RATE_LIMIT") or "5 per minute;20 per hour",
         "LOGIN_RATE_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
         "CHECKIN_RATE_LIMIT": env.get("ACADEMY_CHECKIN_RATE_LIMIT") or "10 per minute;30 per hour",
+        # Per address; a class registering on the venue's Wi-Fi fits in.
+        "REGISTER_RATE_LIMIT": "20 per hour;100 per day",
         "API_TITLE": "Academy API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -1,4 +1,4 @@
-"""Rate limits on guessable secrets: passwords and check-in codes.
+"""Rate limits on guessable secrets: passwords and check-in codes; and on registrations.
 
 Only failed attempts count: for logins per client address and per login name, so that
 a class of learners behind one NAT can still all log in while guessing is slowed; for
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 LIMITED_LOGIN_VIEWS = ("accounts.login", "api_tokens.create_token")
 LIMITED_CHECKIN_VIEWS = ("attendance.checkin", "api_attendance.check_in")
+LIMITED_REGISTER_VIEWS = ("accounts.register",)
 
 
 def _login_key() -> str:
@@ -98,7 +99,21 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint in LIMITED_CHECKIN_VIEWS:
         app.view_functions[endpoint] = per_learner(app.view_functions[endpoint])
-    _only_for_views(app, limiter, frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS))
+    # Registrations accepted (valid forms, answered alike whether the phone or e-mail
+    # had an account) per address: slows both the probing of addresses and mass sign-ups.
+    per_address_registering = limiter.limit(
+        app.config["REGISTER_RATE_LIMIT"],
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 302,
+        scope="register",
+    )
+    for endpoint in LIMITED_REGISTER_VIEWS:
+        app.view_functions[endpoint] = per_address_registering(app.view_functions[endpoint])
+    _only_for_views(
+        app,
+        limiter,
+        frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS + LIMITED_REGISTER_VIEWS),
+    )
     return limiter
 
 

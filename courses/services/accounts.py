@@ -6,7 +6,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -25,7 +25,8 @@ from courses.errors import (
 )
 from courses.models import Organisation, QualificationLevel, Role, User, UserRole
 from courses.models.users import new_session_nonce
-from courses.services import audit
+from courses.services import audit, passwords, registration
+from courses.services.catalogue import LIKE_ESCAPE, like_pattern
 from courses.services.pagination import Page, paginate
 
 MIN_PASSWORD_LENGTH = 8
@@ -101,7 +102,11 @@ def _check_name(name: str | None) -> str:
     return name
 
 
-def check_password_strength(password: str | None) -> str:
+def check_password_strength(
+    password: str | None, *, email: str | None = None, phone: str | None = None
+) -> str:
+    """The password, if long enough and not too easy to guess (``passwords.weakness``:
+    common, repeated or sequential, or the person's own phone number or e-mail name)."""
     if not password or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             fields={
@@ -112,6 +117,7 @@ def check_password_strength(password: str | None) -> str:
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationFailed(fields={"password": [_l("The password is too long.")]})
+    passwords.refuse_weak(password, email=email, phone=phone)
     return password
 
 
@@ -208,17 +214,27 @@ def _validate_person(*checks: tuple[str, Callable[[], object]]) -> dict[str, obj
 
 def create_user(data: NewUser, *, actor: User | None = None) -> User:
     """Create an account. ``actor`` is the admin (or None for the CLI and self-registration)."""
-    values = _validate_person(
+    values = _validated(data)
+    _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
+    return _add_user(values, actor)
+
+
+def _validated(data: NewUser) -> dict[str, object]:
+    return _validate_person(
         ("name", lambda: _check_name(data.name)),
         ("email", lambda: normalise_email(data.email)),
         ("phone", lambda: normalise_phone(data.phone)),
-        ("password", lambda: check_password_strength(data.password)),
+        (
+            "password",
+            lambda: check_password_strength(data.password, email=data.email, phone=data.phone),
+        ),
         ("organisation", lambda: _organisation(data.organisation_id)),
         ("qualification_level", lambda: _parse_level(data.qualification_level)),
         ("roles", lambda: _parse_roles(data.roles)),
     )
-    _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
 
+
+def _add_user(values: dict[str, object], actor: User | None) -> User:
     organisation = values["organisation"]
     user = User(
         name=values["name"],
@@ -228,7 +244,7 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
         organisation_id=organisation.id if organisation is not None else None,  # type: ignore[attr-defined]
         qualification_level=values["qualification_level"],
     )
-    user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload]
+    user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload, arg-type]
     db.session.add(user)
     try:
         db.session.flush()
@@ -240,19 +256,19 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
     return user
 
 
-def register(data: NewUser) -> User:
-    """Self-registration: always a learner, whatever roles were asked for."""
-    return create_user(
-        NewUser(
-            name=data.name,
-            password=data.password,
-            email=data.email,
-            phone=data.phone,
-            organisation_id=data.organisation_id,
-            qualification_level=data.qualification_level,
-            roles=(Role.LEARNER,),
-        )
-    )
+def register(data: NewUser) -> User | None:
+    """Self-registration: always a learner, whatever roles were asked for.
+
+    A phone number or e-mail address that already has an account creates nothing (None):
+    its owner is told instead (``registration.tell_owners``), and the caller answers
+    exactly as for a new account, so that registering reveals no one's account.
+    """
+    values = _validated(replace(data, roles=(Role.LEARNER,)))
+    if registration.tell_owners(values["email"], values["phone"]):  # type: ignore[arg-type]
+        # As long as making the account would have taken: the timing tells nothing either.
+        hash_password(values["password"])  # type: ignore[arg-type]
+        return None
+    return _add_user(values, None)
 
 
 # --- authentication -------------------------------------------------------------------
@@ -297,7 +313,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationFailed(
             fields={"current_password": [_l("The current password is not correct.")]}
         )
-    check_password_strength(new_password)
+    check_password_strength(new_password, email=user.email, phone=user.phone)
     user.password_hash = hash_password(new_password)
     user.session_nonce = new_session_nonce()
     # Whoever knew the old password may have minted API tokens with it.
@@ -402,13 +418,14 @@ def search_users(
     per_page: int = 20,
 ) -> Page[User]:
     statement = sa.select(User).order_by(User.id)
-    if q:
-        like = f"%{q.strip().lower()}%"
+    if q and q.strip():
+        # % and _ typed in the search are taken literally, as in the catalogue.
+        like = like_pattern(q.strip().lower())
         statement = statement.where(
             sa.or_(
-                sa.func.lower(User.name).like(like),
-                User.email.like(like),
-                User.phone.like(like),
+                sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE),
+                User.email.like(like, escape=LIKE_ESCAPE),
+                User.phone.like(like, escape=LIKE_ESCAPE),
             )
         )
     if role:
