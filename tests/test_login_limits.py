@@ -118,7 +118,7 @@ def test_processes_sharing_the_broker_share_the_login_limit(
 
 
 def test_memory_counters_with_a_server_database_are_warned_about(
-    app, no_limiter_environment, caplog
+    app, no_limiter_environment, caplog, tmp_path
 ):
     caplog.set_level(logging.WARNING, logger="academy.ratelimit")
     server = "postgresql://academy@db.invalid:5432/academy"  # never connected to here
@@ -134,7 +134,7 @@ def test_memory_counters_with_a_server_database_are_warned_about(
     assert quiet.config["RATELIMIT_STORAGE_URI"] == "memory://"
     # The embedded default (SQLite, one process) says nothing.
     caplog.clear()
-    make_app(RATELIMIT_ENABLED=True)
+    make_app(ACADEMY_DATABASE_URL=f"sqlite:///{tmp_path / 'one.db'}", RATELIMIT_ENABLED=True)
     assert not caplog.records
 
 
