@@ -87,6 +87,19 @@ def _secret_key(env: Mapping[str, str], instance_path: Path, database_url: str) 
     return key
 
 
+def _ratelimit_storage(env: Mapping[str, str]) -> str:
+    """Where the rate limiter counts: ACADEMY_RATELIMIT_STORAGE_URL; else the broker's
+    Redis, which every process of the site already shares; else this process's memory
+    (``academy.ratelimit`` warns when that is likely to be several processes)."""
+    explicit = env.get("ACADEMY_RATELIMIT_STORAGE_URL")
+    if explicit:
+        return explicit
+    broker = env.get("ACADEMY_BROKER_URL") or ""
+    if broker.startswith(("redis://", "rediss://")):
+        return broker
+    return "memory://"
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -142,10 +155,12 @@ def load_settings(
         "REMEMBER_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_ENABLED": _bool(env, "ACADEMY_RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": env.get("ACADEMY_RATELIMIT_STORAGE_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(env),
         "LOGIN_RATE_LIMIT": env.get("ACADEMY_LOGIN_RATE_LIMIT") or "5 per minute;20 per hour",
         "LOGIN_RATE_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
         "CHECKIN_RATE_LIMIT": env.get("ACADEMY_CHECKIN_RATE_LIMIT") or "10 per minute;30 per hour",
+        # Per address; a class registering on the venue's Wi-Fi fits in.
+        "REGISTER_RATE_LIMIT": "20 per hour;100 per day",
         "API_TITLE": "Academy API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

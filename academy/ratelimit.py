@@ -1,14 +1,16 @@
-"""Rate limits on guessable secrets: passwords and check-in codes.
+"""Rate limits on guessable secrets: passwords and check-in codes; and on registrations.
 
 Only failed attempts count: for logins per client address and per login name, so that
 a class of learners behind one NAT can still all log in while guessing is slowed; for
 check-in codes and tokens per learner (CHECKIN_RATE_LIMIT).
-The store is in memory for the embedded default and Redis (ACADEMY_RATELIMIT_STORAGE_URL)
-when several processes serve the site.
+The store is in memory for the embedded default and Redis (ACADEMY_RATELIMIT_STORAGE_URL,
+or else the broker's Redis) when several processes serve the site; should Redis be
+down, each process counts in memory meanwhile rather than failing logins.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -17,8 +19,13 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from courses.services.accounts import normalise_login
+
+log = logging.getLogger(__name__)
+
 LIMITED_LOGIN_VIEWS = ("accounts.login", "api_tokens.create_token")
 LIMITED_CHECKIN_VIEWS = ("attendance.checkin", "api_attendance.check_in")
+LIMITED_REGISTER_VIEWS = ("accounts.register",)
 
 
 def _login_key() -> str:
@@ -29,7 +36,9 @@ def _login_key() -> str:
             login = str(body.get("login") or "")
     else:
         login = request.form.get("login", "")
-    return f"{get_remote_address()}|{login.strip().lower()[:254]}"
+    # The account, however its phone or e-mail was written: one spelling, one counter.
+    account = normalise_login(login) or login.strip().lower()
+    return f"{get_remote_address()}|{account[:254]}"
 
 
 def _failed(response: Response) -> bool:
@@ -52,12 +61,17 @@ def _refused(response: Response) -> bool:
 
 def init_app(app: Flask) -> Limiter:
     """Attach a limiter of this app's own and limit the login views registered on it."""
+    storage_uri = app.config["RATELIMIT_STORAGE_URI"]
+    _warn_if_counted_per_process(app, storage_uri)
+    shared = not storage_uri.startswith("memory://")
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        storage_uri=storage_uri,
         enabled=app.config["RATELIMIT_ENABLED"],
         headers_enabled=True,
+        in_memory_fallback_enabled=shared,
+        swallow_errors=shared,
     )
     # The limiter's decorators hold only weak references to it, and a disabled limiter
     # does not register itself on the app: keep it alive for as long as the app lives.
@@ -86,8 +100,38 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint in LIMITED_CHECKIN_VIEWS:
         app.view_functions[endpoint] = per_learner(app.view_functions[endpoint])
-    _only_for_views(app, limiter, frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS))
+    # Registrations accepted (valid forms, answered alike whether the phone or e-mail
+    # had an account) per address: slows both the probing of addresses and mass sign-ups.
+    per_address_registering = limiter.limit(
+        app.config["REGISTER_RATE_LIMIT"],
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 302,
+        scope="register",
+    )
+    for endpoint in LIMITED_REGISTER_VIEWS:
+        app.view_functions[endpoint] = per_address_registering(app.view_functions[endpoint])
+    _only_for_views(
+        app,
+        limiter,
+        frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS + LIMITED_REGISTER_VIEWS),
+    )
     return limiter
+
+
+def _warn_if_counted_per_process(app: Flask, storage_uri: str) -> None:
+    """With a server database the site is likely served by several processes, and
+    counters in memory would give each process its own allowance."""
+    if not app.config["RATELIMIT_ENABLED"] or not storage_uri.startswith("memory://"):
+        return
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    log.warning(
+        "Rate limits (failed logins, check-in codes, registrations) are counted in each "
+        "process's own memory: ACADEMY_RATELIMIT_STORAGE_URL is not set and there is no "
+        "Redis broker (ACADEMY_BROKER_URL). With several processes every one of them "
+        "allows the full limit. Set ACADEMY_RATELIMIT_STORAGE_URL=redis://host:6379/1 "
+        "(or use a Redis broker) to share the counters."
+    )
 
 
 def _only_for_views(app: Flask, limiter: Limiter, views: frozenset[str]) -> None:

@@ -276,13 +276,13 @@ def test_check_out_needs_a_check_in_and_twice_keeps_the_first(setup):  # type: i
 def test_a_presence_pass_lets_a_learner_finish_logging_in(setup):  # type: ignore[no-untyped-def]
     _trainer, _course, session, learner, _enrolment = setup
     seen = START - timedelta(minutes=2)
-    checkin.check(learner, session, presence_seen_at=seen, now=seen + timedelta(minutes=4))
+    checkin.check(learner, session, presence_seen_at=seen, now=seen + timedelta(minutes=1))
     db.session.commit()
     assert _record(session, learner).checked_in_at is not None
     other = make_user()
     make_enrolment(session.course, other)
     with pytest.raises(ValidationFailed):
-        checkin.check(other, session, presence_seen_at=seen, now=seen + timedelta(minutes=11))
+        checkin.check(other, session, presence_seen_at=seen, now=seen + timedelta(minutes=3))
 
 
 def test_online_sessions_have_no_on_site_check_in(app_ctx):  # type: ignore[no-untyped-def]

@@ -78,6 +78,12 @@ def test_learner_registers_and_logs_in_on_a_phone(app_ctx, live_server, phone):
     phone.fill("input[name=confirm]", "long-enough-9")
     phone.click("form button[type=submit]")
     phone.wait_for_load_state()
+    # The same answer as for a phone already registered: log in, the phone filled in.
+    assert phone.url.endswith("/login")
+    assert phone.input_value("input[name=login]") == "+86 138 0013 8000"
+    phone.fill("input[name=password]", "long-enough-9")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
     assert "陈晓华" in phone.content()
 
     # Log out (a POST form in the navigation), then back in by phone number.

@@ -11,7 +11,7 @@ from academy.accounts import bp
 from academy.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from academy.forms import show_errors
 from courses.db import db
-from courses.errors import DomainError, InvalidCredentials
+from courses.errors import Conflict, DomainError, InvalidCredentials
 from courses.services import accounts, organisations
 
 
@@ -30,6 +30,8 @@ def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
+    if request.method == "GET" and "login_hint" in session:
+        form.login.data = session.pop("login_hint")  # just registered (or tried to)
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.login.data, form.password.data)
@@ -66,7 +68,7 @@ def register() -> str | Response:
     form.set_organisations(organisations.active_choices())
     if form.validate_on_submit():
         try:
-            user = accounts.register(
+            accounts.register(
                 accounts.NewUser(
                     name=form.name.data,
                     password=form.password.data,
@@ -76,15 +78,26 @@ def register() -> str | Response:
                     qualification_level=form.qualification_level.data,
                 )
             )
+            db.session.commit()
+        except Conflict:  # registered a moment ago, concurrently: the same answer
+            db.session.rollback()
         except DomainError as error:
             db.session.rollback()
             show_errors(form, error)
-        else:
-            db.session.commit()
-            session.clear()
-            login_user(user)
-            flash(_("Your account has been created."), "success")
-            return redirect(url_for("main.index"))
+            return render_template("accounts/register.html", form=form)
+        # One answer whether the phone or e-mail was new (an account now exists) or
+        # already had an account (its owner was told): the form reveals no account.
+        session["login_hint"] = (form.phone.data or form.email.data or "").strip()[:254]
+        flash(
+            _(
+                "Thank you. If this phone number or e-mail address had no account yet, "
+                "yours is ready: log in with it and the password you chose. If it already "
+                "had one, we have let its owner know: log in to that account, or ask the "
+                "academy to reset its password."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/register.html", form=form)
 
 

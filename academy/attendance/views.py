@@ -32,7 +32,7 @@ from academy.manage.forms import ButtonForm
 from courses.db import db, utcnow
 from courses.errors import DomainError
 from courses.models import AttendanceStatus, CourseSession
-from courses.services import attendance, checkin
+from courses.services import attendance, checkin, checkin_passes
 from courses.services.permissions import require_course_visible
 from courses.settings import from_local
 
@@ -63,8 +63,8 @@ def _pass_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="checkin-pass")
 
 
-def _presence_seen(session_id: int) -> datetime | None:
-    """When a valid QR token of this session was seen by this browser, if lately. Kept
+def _presented_pass(session_id: int) -> checkin_passes.Pass | None:
+    """The pass this browser holds for this session, if it is genuine and recent. Kept
     in a signed cookie of its own, because logging in starts a fresh session."""
     raw = request.cookies.get(PASS_COOKIE)
     if not raw:
@@ -76,13 +76,29 @@ def _presence_seen(session_id: int) -> datetime | None:
     if not isinstance(seen, dict) or seen.get("session_id") != session_id:
         return None
     try:
-        return datetime.fromisoformat(seen["seen_at"])
+        return checkin_passes.Pass(
+            str(seen["id"]), session_id, datetime.fromisoformat(seen["seen_at"]), seen["user_id"]
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _remember_presence(response: Response, session_id: int, now: datetime) -> Response:
-    value = _pass_serializer().dumps({"session_id": session_id, "seen_at": now.isoformat()})
+def _usable_pass(session_id: int) -> checkin_passes.Pass | None:
+    presented = _presented_pass(session_id)
+    if presented is None or not checkin_passes.may_use(presented, current_user, utcnow()):
+        return None
+    return presented
+
+
+def _remember_presence(response: Response, made: checkin_passes.Pass) -> Response:
+    value = _pass_serializer().dumps(
+        {
+            "session_id": made.session_id,
+            "seen_at": made.seen_at.isoformat(),
+            "id": made.id,
+            "user_id": made.user_id,
+        }
+    )
     response.set_cookie(
         PASS_COOKIE,
         value,
@@ -95,8 +111,16 @@ def _remember_presence(response: Response, session_id: int, now: datetime) -> Re
     return response
 
 
+def _spend_pass(session: CourseSession, now: datetime) -> datetime | None:
+    """When this learner's own, unused pass saw the QR token; the pass is spent."""
+    presented = _presented_pass(session.id)
+    if presented is None:
+        return None
+    return checkin_passes.use(presented, session, current_user, now)
+
+
 def _checkin_page(
-    session: CourseSession, form: CheckinForm, status: int = 200, has_pass: bool = False
+    session: CourseSession, form: CheckinForm, status: int = 200, has_pass: bool | None = None
 ) -> Any:
     record = attendance.own_record(current_user, session)
     opens, closes = checkin.window(session)
@@ -110,7 +134,7 @@ def _checkin_page(
         closes=closes,
         checkout_until=checkin.checkout_until(session),
         now=utcnow(),
-        has_pass=has_pass or _presence_seen(session.id) is not None,
+        has_pass=_usable_pass(session.id) is not None if has_pass is None else has_pass,
         # A scanned code checks in as the page opens (by its form, so still a POST);
         # a page shown again after a refusal waits for the learner.
         auto_submit=request.method == "GET",
@@ -119,8 +143,9 @@ def _checkin_page(
 
 @bp.route("/checkin/<int:session_id>", methods=["GET", "POST"], endpoint="checkin")
 def checkin_page(session_id: int) -> Any:
-    """Where the QR code leads. A valid token seen here is remembered for a few minutes,
-    so a learner who must log in first comes straight back and checks in."""
+    """Where the QR code leads. A valid token seen here is remembered for two minutes in
+    a single-use pass of this learner (``courses.services.checkin_passes``), so a
+    learner who must log in first comes straight back and checks in."""
     session = attendance.get_session(session_id)
     token = request.args.get("t", "")
     now = utcnow()
@@ -131,7 +156,9 @@ def checkin_page(session_id: int) -> Any:
         response = redirect(
             url_for("accounts.login", next=url_for(".checkin", session_id=session.id))
         )
-        return _remember_presence(response, session.id, now) if scanned else response
+        if scanned:
+            return _remember_presence(response, checkin_passes.new_pass(session, None, now))
+        return response
     form = CheckinForm()
     if request.method == "GET":
         if token and not scanned:
@@ -144,26 +171,35 @@ def checkin_page(session_id: int) -> Any:
             )
         if scanned:
             page, status = _checkin_page(session, form, has_pass=True)
-            return _remember_presence(make_response(page, status), session.id, now)
+            made = checkin_passes.new_pass(session, current_user, now)
+            return _remember_presence(make_response(page, status), made)
         return _checkin_page(session, form)
     if not form.validate_on_submit():
         return _checkin_page(session, form, 422)
+    code = form.code.data or None
+    presence_seen_at = None if code else _spend_pass(session, now)
     try:
         result = checkin.check(
             current_user,
             session,
-            code=form.code.data or None,
-            presence_seen_at=_presence_seen(session.id),
+            code=code,
+            presence_seen_at=presence_seen_at,
             action=form.action.data,
         )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return _checkin_page(session, form, 403 if error.status == 403 else 422)
-    response = redirect(url_for(".checkin", session_id=session.id))
-    if not result.already:  # the pass has done its work
+        if code or presence_seen_at is not None:
+            return _checkin_page(session, form, 403 if error.status == 403 else 422)
+        # No pass, or one that is not this learner's or was used: ask for the code.
+        page, status = _checkin_page(session, form, 403 if error.status == 403 else 422, False)
+        response = make_response(page, status)
         response.delete_cookie(PASS_COOKIE, path="/checkin/")
+        return response
+    response = redirect(url_for(".checkin", session_id=session.id))
+    response.delete_cookie(PASS_COOKIE, path="/checkin/")  # spent, or not needed
+
     if result.action == checkin.CHECK_OUT:
         flash(_("Checked out. Thank you for coming!"), "success")
     elif result.already:

@@ -8,6 +8,7 @@ from courses.models.attendance import (
 )
 from courses.models.audit import AuditLogEntry
 from courses.models.certificates import Certificate
+from courses.models.checkin_passes import CheckinPass
 from courses.models.courses import Course, course_prerequisites, course_trainers
 from courses.models.enrolments import Enrolment
 from courses.models.enums import (
@@ -53,6 +54,7 @@ __all__ = [
     "Certificate",
     "CertificateKind",
     "CertificateStatus",
+    "CheckinPass",
     "Course",
     "CourseLevel",
     "CourseMaterial",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -24,7 +25,8 @@ from courses.errors import (
 )
 from courses.models import Organisation, QualificationLevel, Role, User, UserRole
 from courses.models.users import new_session_nonce
-from courses.services import audit
+from courses.services import audit, passwords, registration
+from courses.services.catalogue import LIKE_ESCAPE, like_pattern
 from courses.services.pagination import Page, paginate
 
 MIN_PASSWORD_LENGTH = 8
@@ -33,17 +35,18 @@ _hasher = PasswordHasher()
 # Verified against when no such user exists, so that timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 _PHONE_JUNK = re.compile(r"[\s\-()（）]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 # --- normalisation and validation -------------------------------------------------
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    """Mainland mobile numbers in their 11-digit form; None when empty."""
+    """Mainland mobile numbers in their 11-digit form (full-width digits, as Chinese
+    keyboards type them, count); None when empty."""
     if raw is None:
         return None
-    phone = _PHONE_JUNK.sub("", str(raw))
+    phone = _PHONE_JUNK.sub("", unicodedata.normalize("NFKC", str(raw)))
     if phone == "":
         return None
     if phone.startswith("+86"):
@@ -69,6 +72,25 @@ def normalise_email(raw: str | None) -> str | None:
     return result.normalized.lower()
 
 
+def normalise_login(login: str | None) -> str | None:
+    """The account a login names, spelt as it is stored: the e-mail address in lower
+    case or the 11-digit mobile number, however it was typed (``+86 138-0013-8000``,
+    full-width digits, spaces, capitals); None when it can name no account. Logins and
+    the per-account login limit both go by this."""
+    text = unicodedata.normalize("NFKC", str(login or "")).strip()
+    if not text or len(text) > 320:
+        return None
+    if "@" in text:
+        try:
+            return normalise_email(text)
+        except ValidationFailed:
+            return text.lower()
+    try:
+        return normalise_phone(text)
+    except ValidationFailed:
+        return None
+
+
 def _check_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
@@ -80,7 +102,11 @@ def _check_name(name: str | None) -> str:
     return name
 
 
-def check_password_strength(password: str | None) -> str:
+def check_password_strength(
+    password: str | None, *, email: str | None = None, phone: str | None = None
+) -> str:
+    """The password, if long enough and not too easy to guess (``passwords.weakness``:
+    common, repeated or sequential, or the person's own phone number or e-mail name)."""
     if not password or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             fields={
@@ -91,6 +117,7 @@ def check_password_strength(password: str | None) -> str:
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationFailed(fields={"password": [_l("The password is too long.")]})
+    passwords.refuse_weak(password, email=email, phone=phone)
     return password
 
 
@@ -188,17 +215,27 @@ def _validate_person(*checks: tuple[str, Callable[[], object]]) -> dict[str, obj
 
 def create_user(data: NewUser, *, actor: User | None = None) -> User:
     """Create an account. ``actor`` is the admin (or None for the CLI and self-registration)."""
-    values = _validate_person(
+    values = _validated(data)
+    _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
+    return _add_user(values, actor)
+
+
+def _validated(data: NewUser) -> dict[str, object]:
+    return _validate_person(
         ("name", lambda: _check_name(data.name)),
         ("email", lambda: normalise_email(data.email)),
         ("phone", lambda: normalise_phone(data.phone)),
-        ("password", lambda: check_password_strength(data.password)),
+        (
+            "password",
+            lambda: check_password_strength(data.password, email=data.email, phone=data.phone),
+        ),
         ("organisation", lambda: _organisation(data.organisation_id)),
         ("qualification_level", lambda: _parse_level(data.qualification_level)),
         ("roles", lambda: _parse_roles(data.roles)),
     )
-    _ensure_unique(values["email"], values["phone"])  # type: ignore[arg-type]
 
+
+def _add_user(values: dict[str, object], actor: User | None) -> User:
     organisation = values["organisation"]
     user = User(
         name=values["name"],
@@ -208,7 +245,7 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
         organisation_id=organisation.id if organisation is not None else None,  # type: ignore[attr-defined]
         qualification_level=values["qualification_level"],
     )
-    user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload]
+    user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]  # type: ignore[call-overload, arg-type]
     db.session.add(user)
     try:
         db.session.flush()
@@ -220,19 +257,19 @@ def create_user(data: NewUser, *, actor: User | None = None) -> User:
     return user
 
 
-def register(data: NewUser) -> User:
-    """Self-registration: always a learner, whatever roles were asked for."""
-    return create_user(
-        NewUser(
-            name=data.name,
-            password=data.password,
-            email=data.email,
-            phone=data.phone,
-            organisation_id=data.organisation_id,
-            qualification_level=data.qualification_level,
-            roles=(Role.LEARNER,),
-        )
-    )
+def register(data: NewUser) -> User | None:
+    """Self-registration: always a learner, whatever roles were asked for.
+
+    A phone number or e-mail address that already has an account creates nothing (None):
+    its owner is told instead (``registration.tell_owners``), and the caller answers
+    exactly as for a new account, so that registering reveals no one's account.
+    """
+    values = _validated(replace(data, roles=(Role.LEARNER,)))
+    if registration.tell_owners(values["email"], values["phone"]):  # type: ignore[arg-type]
+        # As long as making the account would have taken: the timing tells nothing either.
+        hash_password(values["password"])  # type: ignore[arg-type]
+        return None
+    return _add_user(values, None)
 
 
 # --- authentication -------------------------------------------------------------------
@@ -240,16 +277,11 @@ def register(data: NewUser) -> User:
 
 def find_by_login(login: str | None) -> User | None:
     """Look a user up by e-mail or mobile number, whichever ``login`` looks like."""
-    login = (login or "").strip()
-    if not login:
+    account = normalise_login(login)
+    if account is None:
         return None
-    if "@" in login:
-        return db.session.scalar(sa.select(User).where(User.email == login.lower()))
-    try:
-        phone = normalise_phone(login)
-    except ValidationFailed:
-        return None
-    return db.session.scalar(sa.select(User).where(User.phone == phone))
+    column = User.email if "@" in account else User.phone
+    return db.session.scalar(sa.select(User).where(column == account))
 
 
 def authenticate(login: str | None, password: str | None) -> User:
@@ -282,7 +314,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationFailed(
             fields={"current_password": [_l("The current password is not correct.")]}
         )
-    check_password_strength(new_password)
+    check_password_strength(new_password, email=user.email, phone=user.phone)
     user.password_hash = hash_password(new_password)
     user.session_nonce = new_session_nonce()
     # Whoever knew the old password may have minted API tokens with it.
@@ -387,13 +419,14 @@ def search_users(
     per_page: int = 20,
 ) -> Page[User]:
     statement = sa.select(User).order_by(User.id)
-    if q:
-        like = f"%{q.strip().lower()}%"
+    if q and q.strip():
+        # % and _ typed in the search are taken literally, as in the catalogue.
+        like = like_pattern(q.strip().lower())
         statement = statement.where(
             sa.or_(
-                sa.func.lower(User.name).like(like),
-                User.email.like(like),
-                User.phone.like(like),
+                sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE),
+                User.email.like(like, escape=LIKE_ESCAPE),
+                User.phone.like(like, escape=LIKE_ESCAPE),
             )
         )
     if role:

@@ -54,8 +54,10 @@ STEP_SECONDS = 30
 DEFAULT_BEFORE = timedelta(minutes=30)
 DEFAULT_AFTER = timedelta(minutes=30)
 CHECKOUT_AFTER_END = timedelta(minutes=30)
-#: How long a token seen on arrival lets a learner finish logging in and check in.
-PRESENCE_PASS = timedelta(minutes=10)
+#: How long a token seen on arrival lets a learner finish logging in and check in: long
+#: enough to log in on a phone, short enough that a pass handed on is soon worthless
+#: (``checkin_passes`` also ties it to one learner and one use).
+PRESENCE_PASS = timedelta(minutes=2)
 CHECK_IN = "checkin"
 CHECK_OUT = "checkout"
 ONSITE_MODES = (SessionMode.OFFLINE, SessionMode.HYBRID)
