@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from tests.factories import (
     make_trainer,
     make_user,
 )
+from tests.test_course_management_api import course_body, session_body
 
 HUGE_PAGE = "4611686018427387904"  # 2**62
 BEYOND_INT32 = 2**31
@@ -69,29 +69,6 @@ def trainer_auth(trainer) -> dict[str, str]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def course(trainer) -> Course:  # type: ignore[no-untyped-def]
     return make_course("社区治理基础", trainers=[trainer], sessions=1)
-
-
-def session_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "starts_at": "2030-05-06T09:30:00+08:00",
-        "ends_at": "2030-05-06T11:00:00+08:00",
-        "mode": "offline",
-        "venue": "桂城街道社会工作服务中心",
-    }
-    body.update(overrides)
-    return body
-
-
-def course_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "社工考前培训",
-        "topic": "考前培训",
-        "level": "intermediate",
-        "mode": "offline",
-        "capacity": 50,
-    }
-    body.update(overrides)
-    return body
 
 
 # --- dates far away: refused when stored, harmless when shown ----------------------------------
