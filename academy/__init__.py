@@ -25,7 +25,7 @@ class DatabaseId(IntegerConverter):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; every piece is initialised here, in a visible order."""
-    from academy import auth, errors, i18n, inputs, ratelimit, security
+    from academy import access, auth, errors, i18n, inputs, ratelimit, security
     from academy.config import load_settings
     from academy.extensions import csrf, db, migrate
 
@@ -50,15 +50,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _declare_write_intent(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
-    inputs.init_app(app)  # size, text and nesting checks, before any hook reads the body
+    # The order of the request hooks: the size, path and query checks; who is calling;
+    # may they call this route (academy.access); only then what the body holds.
+    inputs.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    csrf.init_app(app)  # every page form; the API blueprints are exempt (token auth)
     errors.init_app(app)
 
     app.url_map.converters["int"] = DatabaseId
-    _register_blueprints(app)
+    _register_blueprints(app)  # the API's bearer-token hook comes with it
+    access.init_app(app)
+    inputs.init_body_checks(app)
+    csrf.init_app(app)  # every page form; the API blueprints are exempt (token auth)
+    access.check_declared(app)
     ratelimit.init_app(app)
 
     from workers import celery_init_app

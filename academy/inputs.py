@@ -65,11 +65,23 @@ class PageOutOfRange(UnprocessableEntity):
 
 
 def init_app(app: Flask) -> None:
+    """Checks of what arrives before the body: its size, the path and the query string.
+    Register first; ``init_body_checks`` after the caller is authorised."""
+
     @app.before_request
-    def check_input() -> None:
+    def check_head() -> None:
         _limit_body(app)
-        _check_text(_values())
+        _check_text(_head_values())
         _check_pages()
+
+
+def init_body_checks(app: Flask) -> None:
+    """Checks of the body (form fields, file names, JSON): after ``academy.access``, so
+    that a caller who may not call the route learns nothing from its body."""
+
+    @app.before_request
+    def check_body() -> None:
+        _check_text(_body_values())
         if request.is_json and request.content_length != 0:
             _check_json(request.get_data(cache=True))
 
@@ -87,14 +99,19 @@ def _limit_body(app: Flask) -> None:
         )
 
 
-def _values() -> Iterable[str]:
+def _head_values() -> Iterable[str]:
     for value in (request.view_args or {}).values():
         if isinstance(value, str):
             yield value
-    for source in (request.args, request.form):
-        for key, value in source.items(multi=True):
-            yield key
-            yield value
+    for key, value in request.args.items(multi=True):
+        yield key
+        yield value
+
+
+def _body_values() -> Iterable[str]:
+    for key, value in request.form.items(multi=True):
+        yield key
+        yield value
     for upload in request.files.values():
         yield upload.filename or ""
 

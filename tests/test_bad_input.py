@@ -287,10 +287,10 @@ def test_a_month_outside_the_years_is_refused_by_the_api_and_ignored_by_the_page
 # --- JSON bodies -------------------------------------------------------------------------------
 
 
-def test_a_json_body_nested_100000_deep_is_a_400(client, app_ctx):
+def test_a_json_body_nested_100000_deep_is_a_400(client, app_ctx, trainer_auth):
     body = "[" * 100_000 + "]" * 100_000
-    for url in ("/api/v1/tokens", "/api/v1/checkin"):
-        response = client.post(url, data=body, content_type="application/json")
+    for url, headers in (("/api/v1/tokens", {}), ("/api/v1/checkin", trainer_auth)):
+        response = client.post(url, data=body, content_type="application/json", headers=headers)
         assert_api_error(response, 400)
     nested = '{"login": ' + "[" * 100 + "]" * 100 + ', "password": "x"}'
     response = client.post("/api/v1/tokens", data=nested, content_type="application/json")
@@ -298,7 +298,9 @@ def test_a_json_body_nested_100000_deep_is_a_400(client, app_ctx):
 
 
 @pytest.mark.parametrize("text", ['"\\ud800"', '"a\\udfffb"', '"\\u0000"', '"社工\\u0000"'])
-def test_a_lone_surrogate_or_nul_in_a_json_string_is_a_400(client, app_ctx, trainer_auth, text):
+def test_a_lone_surrogate_or_nul_in_a_json_string_is_a_400(
+    client, app_ctx, trainer_auth, admin_auth, text
+):
     for url, template, headers in (
         ("/api/v1/tokens", '{"login": %s, "password": "x"}', {}),
         (
@@ -306,7 +308,7 @@ def test_a_lone_surrogate_or_nul_in_a_json_string_is_a_400(client, app_ctx, trai
             '{"title": %s, "topic": "t", "level": "beginner", "mode": "online"}',
             trainer_auth,
         ),
-        ("/api/v1/organisations", '{"name": "机构", "contact_name": %s}', trainer_auth),
+        ("/api/v1/organisations", '{"name": "机构", "contact_name": %s}', admin_auth),
     ):
         response = client.post(
             url, data=template % text, content_type="application/json", headers=headers

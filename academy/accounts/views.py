@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from academy.access import PUBLIC, USER, allow
 from academy.accounts import bp
 from academy.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from academy.forms import show_errors
@@ -26,6 +27,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -52,7 +54,7 @@ def login() -> str | Response:
 
 
 @bp.post("/logout")
-@login_required
+@allow(USER)
 def logout() -> Response:
     logout_user()
     session.clear()
@@ -61,6 +63,7 @@ def logout() -> Response:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@allow(PUBLIC)
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -102,7 +105,7 @@ def register() -> str | Response:
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@login_required
+@allow(USER)
 def profile() -> str | Response:
     form = ProfileForm(obj=current_user)
     form.set_organisations(organisations.active_choices())
@@ -130,7 +133,7 @@ def profile() -> str | Response:
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
-@login_required
+@allow(USER)
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():

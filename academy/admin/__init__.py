@@ -1,16 +1,8 @@
-"""Admin pages, one module per page group; every route needs the admin role."""
+"""Admin pages, one module per page group; each route is declared admins-only."""
 
 from flask import Blueprint
 
-from academy.auth import admin_required
-
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@admin_required
-def require_admin() -> None:
-    return None
 
 
 from academy.admin import hours, organisations, requirements, users  # noqa: E402,F401

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, DecimalField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserRolesForm
 from academy.forms import show_errors
@@ -57,6 +58,7 @@ def hours_context(user: User, external_form: ExternalHoursForm | None = None) ->
 
 
 @bp.post("/users/<int:user_id>/external-hours")
+@allow(ADMIN)
 def add_external_hours(user_id: int) -> str | Response | tuple[str, int]:
     user = accounts.get_user(user_id)
     form = ExternalHoursForm(prefix="external")
@@ -90,6 +92,7 @@ def add_external_hours(user_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/users/<int:user_id>/external-hours/delete")
+@allow(ADMIN)
 def delete_external_hours(user_id: int) -> Response:
     back = url_for("admin.user_detail", user_id=user_id) + "#hours"
     form = DeleteForm(prefix="delete")

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.admin.forms import OrganisationForm
 from academy.forms import show_errors
@@ -14,6 +15,7 @@ from courses.services import organisations
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
+@allow(ADMIN)
 def organisation_list() -> str | Response:
     form = OrganisationForm()
     if form.validate_on_submit():
@@ -41,6 +43,7 @@ def organisation_list() -> str | Response:
 
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@allow(ADMIN)
 def organisation_edit(organisation_id: int) -> str | Response:
     organisation = organisations.get(organisation_id)
     form = OrganisationForm(obj=organisation)

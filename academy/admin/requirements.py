@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import InputRequired
 
+from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.forms import QUALIFICATION_LABELS, show_errors
 from courses.db import db
@@ -50,11 +51,13 @@ def _forms(failed: tuple[str, RequirementForm] | None = None) -> list[FormRow]:
 
 
 @bp.get("/requirements")
+@allow(ADMIN)
 def requirements() -> str:
     return render_template("admin/requirements.html", rows=_forms())
 
 
 @bp.post("/requirements")
+@allow(ADMIN)
 def set_requirement() -> Response | tuple[str, int]:
     parsed = hours_service.parse_level(request.form.get("level"))
     form = RequirementForm(prefix=parsed.value)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserCreateForm, UserRolesForm
 from academy.admin.hours import hours_context
@@ -15,6 +16,7 @@ from courses.services import accounts, organisations
 
 
 @bp.get("/users")
+@allow(ADMIN)
 def users() -> str:
     try:
         page = accounts.search_users(
@@ -33,6 +35,7 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@allow(ADMIN)
 def create_user() -> str | Response:
     form = UserCreateForm()
     form.organisation.choices = [(0, _("— none —"))] + [
@@ -63,6 +66,7 @@ def create_user() -> str | Response:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(ADMIN)
 def user_detail(user_id: int) -> str | Response:
     user = accounts.get_user(user_id)
     roles_form = UserRolesForm(prefix="roles")
@@ -89,6 +93,7 @@ def user_detail(user_id: int) -> str | Response:
 
 
 @bp.post("/users/<int:user_id>/active")
+@allow(ADMIN)
 def set_user_active(user_id: int) -> Response:
     user = accounts.get_user(user_id)
     form = ActiveForm(prefix="active")

@@ -12,7 +12,8 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import STAFF, USER, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import DATABASE_ID, error_responses
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus
@@ -134,11 +135,11 @@ def _window(session: Any) -> dict[str, Any]:
 
 
 @blp.post("/sessions/<int:session_id>/checkin-window")
+@allow(STAFF, owns="session")
 @blp.arguments(WindowRequestSchema)
 @blp.response(200, WindowSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def open_window(data: dict[str, Any], session_id: int) -> dict[str, Any]:
     """Open check-in (the session's trainers and admins): a new fallback code and the
     window, by default 30 minutes either side of the start."""
@@ -150,10 +151,10 @@ def open_window(data: dict[str, Any], session_id: int) -> dict[str, Any]:
 
 
 @blp.delete("/sessions/<int:session_id>/checkin-window")
+@allow(STAFF, owns="session")
 @blp.response(200, WindowSchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def close_window(session_id: int) -> dict[str, Any]:
     """End the check-in window now; check-out stays possible until after the end."""
     session = attendance.get_session(session_id)
@@ -164,10 +165,10 @@ def close_window(session_id: int) -> dict[str, Any]:
 
 
 @blp.get("/sessions/<int:session_id>/checkin-token")
+@allow(STAFF, owns="session")
 @blp.response(200, TokenSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def current_token(session_id: int) -> dict[str, Any]:
     """The rotating token to show now, and the check-in link that carries it."""
     session = attendance.get_session(session_id)
@@ -177,12 +178,12 @@ def current_token(session_id: int) -> dict[str, Any]:
 
 
 @blp.post("/checkin")
+@allow(USER)
 @blp.arguments(CheckinRequestSchema)
 @blp.response(201, CheckinReplySchema)
 @blp.alt_response(200, schema=CheckinReplySchema, description="Done before: nothing changed")
 @_document_errors(403, 404, 422, 429)
 @blp.doc(security=BEARER)
-@token_required()
 def check_in(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Check in (or, with ``"action": "checkout"``, out) with the QR code's token or the
     fallback code. Refused attempts are rate-limited per learner."""
@@ -204,10 +205,10 @@ def check_in(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 
 @blp.get("/sessions/<int:session_id>/attendance")
+@allow(STAFF, owns="session")
 @blp.response(200, AttendanceSchema(many=True))
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def list_attendance(session_id: int) -> list[AttendanceRecord]:
     """Every attendance record of the session (its trainers and admins)."""
     session = attendance.get_session(session_id)
@@ -222,11 +223,11 @@ def list_attendance(session_id: int) -> list[AttendanceRecord]:
 
 
 @blp.post("/sessions/<int:session_id>/attendance")
+@allow(STAFF, owns="session")
 @blp.arguments(MarkSchema(many=True))
 @blp.response(200, AttendanceSchema(many=True))
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def roll_call(marks: list[dict[str, Any]], session_id: int) -> list[dict[str, Any]]:
     """Roll-call and corrections: ``[{"user_id", "status", "minutes"?}]``, all or
     nothing; every change is audited and completion re-evaluated."""
@@ -238,10 +239,10 @@ def roll_call(marks: list[dict[str, Any]], session_id: int) -> list[dict[str, An
 
 
 @blp.delete("/sessions/<int:session_id>/attendance/<int:user_id>")
+@allow(STAFF, owns="session")
 @blp.response(200, AttendanceSchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def unmark(session_id: int, user_id: int) -> dict[str, Any]:
     """Undo a trainer's mark: the record goes back to what was measured."""
     session = attendance.get_session(session_id)
@@ -263,20 +264,20 @@ def _presence(session: Any) -> dict[str, Any]:
 
 
 @blp.post("/sessions/<int:session_id>/join")
+@allow(USER)
 @blp.response(200, PresenceSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def join(session_id: int) -> dict[str, Any]:
     """Join an online live session: records presence and returns the meeting link."""
     return _presence(attendance.get_session(session_id))
 
 
 @blp.post("/sessions/<int:session_id>/heartbeat")
+@allow(USER)
 @blp.response(200, PresenceSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def heartbeat(session_id: int) -> dict[str, Any]:
     """Online presence, once a minute while the session page is open; minutes count
     only inside the session's time."""
@@ -284,11 +285,11 @@ def heartbeat(session_id: int) -> dict[str, Any]:
 
 
 @blp.post("/sessions/<int:session_id>/video-progress")
+@allow(USER)
 @blp.arguments(VideoRequestSchema)
 @blp.response(200, VideoStateSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def video_progress(data: dict[str, Any], session_id: int) -> dict[str, Any]:
     """The ranges of a recorded session's video actually played; 90 % earns the session."""
     session = attendance.get_session(session_id)

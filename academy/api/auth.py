@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, Response, abort, after_this_request, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -12,10 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
 from courses.db import db
-from courses.models import Role, User
+from courses.models import User
 from courses.services import tokens
 
-F = TypeVar("F", bound=Callable[..., Any])
 BEARER = [{"bearerAuth": []}]
 
 
@@ -90,19 +88,3 @@ def current_api_user() -> User:
     if user is None:
         abort(401, _("A valid bearer token is required: POST /api/v1/tokens to get one."))
     return user
-
-
-def token_required(*roles: Role) -> Callable[[F], F]:
-    """Require a valid token, and one of ``roles`` when given (403 otherwise)."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_api_user()
-            if roles and not user.has_role(*roles):
-                abort(403, _("You do not have permission to do this."))
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator

@@ -11,6 +11,7 @@ from typing import Any
 from flask import g
 from flask_smorest import Blueprint
 
+from academy.access import PUBLIC, allow
 from academy.api.schemas import ErrorSchema, list_schema
 from academy.api.schemas_courses import CourseQuerySchema, CourseSchema, CourseSummarySchema
 from courses.services import catalogue
@@ -21,6 +22,7 @@ CourseListSchema = list_schema(CourseSummarySchema, "CourseList")
 
 
 @blp.get("/courses")
+@allow(PUBLIC)
 @blp.arguments(CourseQuerySchema, location="query")
 @blp.response(200, CourseListSchema)
 def list_courses(args: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +48,7 @@ def list_courses(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.get("/courses/<int:course_id>")
+@allow(PUBLIC)
 @blp.response(200, CourseSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="No such course, or not published")
 def get_course(course_id: int) -> CourseDetail:

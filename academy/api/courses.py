@@ -13,7 +13,8 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import PUBLIC, STAFF, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
 from academy.api.schemas_courses import (
     CoursePatchSchema,
@@ -120,11 +121,11 @@ def programme_json(programme: Programme) -> dict[str, Any]:
 
 
 @blp.post("/courses")
+@allow(STAFF)
 @blp.arguments(CourseSchema)
 @blp.response(201, CourseSchema)
 @_document_errors(403, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def create_course(data: dict[str, Any]) -> dict[str, Any]:
     """Create a course (trainers become its trainers; admins name them in ``trainer_ids``)."""
     course = course_service.create_course(current_api_user(), data)
@@ -133,11 +134,11 @@ def create_course(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.patch("/courses/<int:course_id>")
+@allow(STAFF, owns="course")
 @blp.arguments(CoursePatchSchema(partial=True))
 @blp.response(200, CourseSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Edit a course; ``status`` publishes (needs a session), archives or returns to draft."""
     course = course_service.get_course(course_id)
@@ -147,11 +148,11 @@ def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
 
 
 @blp.post("/courses/<int:course_id>/clone")
+@allow(STAFF, owns="course")
 @blp.arguments(CloneSchema)
 @blp.response(201, CourseSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Copy a course for a new run, as a draft, with its sessions moved in time."""
     course = course_service.get_course(course_id)
@@ -172,11 +173,11 @@ def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
 
 
 @blp.post("/courses/<int:course_id>/sessions")
+@allow(STAFF, owns="course")
 @blp.arguments(SessionSchema)
 @blp.response(201, SessionSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def add_session(data: dict[str, Any], course_id: int) -> CourseSession:
     """Add a session; ``class_hours`` defaults to the duration / minutes per class hour."""
     course = course_service.get_course(course_id)
@@ -186,11 +187,11 @@ def add_session(data: dict[str, Any], course_id: int) -> CourseSession:
 
 
 @blp.patch("/sessions/<int:session_id>")
+@allow(STAFF, owns="session")
 @blp.arguments(SessionPatchSchema(partial=True))
 @blp.response(200, SessionSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def update_session(data: dict[str, Any], session_id: int) -> CourseSession:
     """Edit a session; only the fields sent change."""
     session = course_service.get_session(session_id)
@@ -200,10 +201,10 @@ def update_session(data: dict[str, Any], session_id: int) -> CourseSession:
 
 
 @blp.delete("/sessions/<int:session_id>")
+@allow(STAFF, owns="session")
 @blp.response(204)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def delete_session(session_id: int) -> None:
     """Delete a session nobody attended (a published course keeps at least one)."""
     session = course_service.get_session(session_id)
@@ -215,6 +216,7 @@ def delete_session(session_id: int) -> None:
 
 
 @blp.get("/programmes")
+@allow(PUBLIC)
 @blp.arguments(ProgrammeQuerySchema, location="query")
 @blp.response(200, ProgrammeListSchema)
 def list_programmes(args: dict[str, Any]) -> dict[str, Any]:
@@ -234,11 +236,11 @@ def list_programmes(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.post("/programmes")
+@allow(STAFF)
 @blp.arguments(ProgrammeInSchema)
 @blp.response(201, ProgrammeOutSchema)
 @_document_errors(403, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def create_programme(data: dict[str, Any]) -> dict[str, Any]:
     """Create a programme (trainer or admin) with its completion rule and, optionally, its
     courses; a trainer may attach only courses they teach and then manages the programme."""
@@ -248,11 +250,11 @@ def create_programme(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.patch("/programmes/<int:programme_id>")
+@allow(STAFF, owns="programme")
 @blp.arguments(ProgrammePatchSchema(partial=True))
 @blp.response(200, ProgrammeOutSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def update_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
     """Edit a programme (its trainer or an admin); ``status`` publishes or archives it."""
     user = current_api_user()
@@ -263,11 +265,11 @@ def update_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
 
 
 @blp.post("/programmes/<int:programme_id>/clone")
+@allow(STAFF, owns="programme")
 @blp.arguments(CloneSchema)
 @blp.response(201, ProgrammeOutSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def clone_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
     """Copy a programme and each of its courses for a new run, as drafts, moved in time."""
     programme = programme_service.get_programme(programme_id)

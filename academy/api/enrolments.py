@@ -10,7 +10,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import STAFF, USER, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
 from courses.db import db
 from courses.models import EnrolmentStatus
@@ -103,11 +104,11 @@ def _page(page: Page[Any]) -> dict[str, Any]:
 
 
 @blp.post("/courses/<int:course_id>/enrolments")
+@allow(USER)
 @blp.arguments(EnrolRequestSchema())  # an instance: a class would be instantiated per request
 @blp.response(201, EnrolmentSchema)
 @_document_errors(403, 404, 409, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
     """Enrol yourself (or, as the course's trainer or an admin, ``user_id``): ``enrolled``,
     ``waitlisted`` with a place when the course is full, or ``pending`` approval."""
@@ -124,11 +125,11 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
 
 
 @blp.delete("/enrolments/<int:enrolment_id>")
+@allow(USER)
 @blp.arguments(ReasonSchema, location="query")
 @blp.response(200, EnrolmentSchema)
 @_document_errors(404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Cancel your enrolment (before the deadline if you hold a seat), or remove a learner
     as the course's trainer or an admin; the first on the waitlist takes the seat."""
@@ -140,10 +141,10 @@ def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
 
 
 @blp.post("/enrolments/<int:enrolment_id>/approve")
+@allow(STAFF, owns="enrolment")
 @blp.response(200, EnrolmentSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def approve(enrolment_id: int) -> rosters.EnrolmentView:
     """Approve a pending enrolment: a seat, or the waitlist when the course is full."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
@@ -154,11 +155,11 @@ def approve(enrolment_id: int) -> rosters.EnrolmentView:
 
 
 @blp.post("/enrolments/<int:enrolment_id>/reject")
+@allow(STAFF, owns="enrolment")
 @blp.arguments(ReasonSchema)
 @blp.response(200, EnrolmentSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Reject a pending enrolment, with an optional reason the learner sees."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
@@ -169,10 +170,10 @@ def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
 
 
 @blp.post("/enrolments/<int:enrolment_id>/promote")
+@allow(STAFF, owns="enrolment")
 @blp.response(200, EnrolmentSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def promote(enrolment_id: int) -> rosters.EnrolmentView:
     """Move a learner off the waitlist into a seat now (adds one seat to the capacity)."""
     enrolment = enrolment_service.get_enrolment(enrolment_id)
@@ -183,11 +184,11 @@ def promote(enrolment_id: int) -> rosters.EnrolmentView:
 
 
 @blp.get("/courses/<int:course_id>/enrolments")
+@allow(STAFF, owns="course")
 @blp.arguments(RosterQuerySchema, location="query")
 @blp.response(200, RosterSchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def roster(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """The course's roster: pending first, then seats, then the waitlist in order."""
     course = course_service.get_course(course_id)
@@ -203,10 +204,10 @@ def roster(args: dict[str, Any], course_id: int) -> dict[str, Any]:
 
 
 @blp.get("/me/enrolments")
+@allow(USER)
 @blp.arguments(MyEnrolmentQuerySchema, location="query")
 @blp.response(200, MyEnrolmentListSchema)
 @blp.doc(security=BEARER)
-@token_required()
 def my_enrolments(args: dict[str, Any]) -> dict[str, Any]:
     """All your enrolments, newest first (cancelled and rejected ones too: filter with
     ``status``), with waitlist place, next session and whether you can still cancel."""

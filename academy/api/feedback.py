@@ -9,7 +9,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import STAFF, USER, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses
 from courses.db import db
 from courses.models import FeedbackResponse
@@ -76,11 +77,11 @@ _document_errors = error_responses(blp, ERRORS)
 
 
 @blp.post("/courses/<int:course_id>/feedback")
+@allow(USER)
 @blp.arguments(FeedbackRequestSchema)
 @blp.response(201, FeedbackResponseSchema)
 @_document_errors(403, 404, 409, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def submit(data: dict[str, Any], course_id: int) -> FeedbackResponse:
     """Rate the course (content, trainer, organisation, 1–5) with an optional comment:
     once, after its last session has started, as a learner enrolled in it."""
@@ -98,11 +99,11 @@ def submit(data: dict[str, Any], course_id: int) -> FeedbackResponse:
 
 
 @blp.get("/courses/<int:course_id>/feedback")
+@allow(STAFF, owns="course")
 @blp.arguments(ListArgsSchema, location="query")
 @blp.response(200, FeedbackSummarySchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def summary(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """The course's averages and its comments, for its trainers and admins."""
     course = course_service.get_course(course_id)
@@ -133,10 +134,10 @@ class TrainerSatisfactionSchema(Schema):
 
 
 @blp.get("/feedback/trainers")
+@allow(STAFF)
 @blp.response(200, TrainerSatisfactionSchema(many=True))
 @_document_errors(403)
 @blp.doc(security=BEARER)
-@token_required()
 def by_trainer() -> list[feedback_service.TrainerSatisfaction]:
     """Survey averages over each trainer's courses: every trainer for admins, a
     trainer's own line for trainers."""

@@ -9,7 +9,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import ADMIN, USER, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
 from courses.db import db
 from courses.models import (
@@ -21,7 +22,6 @@ from courses.models import (
 from courses.services import accounts
 from courses.services import hours as hours_service
 from courses.services.pagination import Page
-from courses.services.permissions import require_admin
 
 blp = Blueprint("api_hours", __name__, url_prefix="/api/v1", description="hours")
 
@@ -102,11 +102,11 @@ _document_errors = error_responses(blp, ERRORS)
 
 
 @blp.get("/me/hours")
+@allow(USER)
 @blp.arguments(YearArgsSchema, location="query")
 @blp.response(200, LedgerSchema)
 @_document_errors(422)
 @blp.doc(security=BEARER)
-@token_required()
 def my_hours(args: dict[str, Any]) -> hours_service.Ledger:
     """Your credited class hours per course and session for the year, and for your
     current registration cycle against the requirement of your qualification level;
@@ -115,15 +115,14 @@ def my_hours(args: dict[str, Any]) -> hours_service.Ledger:
 
 
 @blp.get("/users/<int:user_id>/external-hours")
+@allow(ADMIN)
 @blp.arguments(ListArgsSchema, location="query")
 @blp.response(200, ExternalHoursListSchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def external_hours(args: dict[str, Any], user_id: int) -> dict[str, Any]:
     """A user's hours earned outside the academy, newest first (admins)."""
     actor = current_api_user()
-    require_admin(actor)
     page: Page[ExternalHoursRecord] = hours_service.external_records(
         actor, accounts.get_user(user_id), page=args["page"], per_page=args["per_page"]
     )
@@ -131,15 +130,14 @@ def external_hours(args: dict[str, Any], user_id: int) -> dict[str, Any]:
 
 
 @blp.post("/users/<int:user_id>/external-hours")
+@allow(ADMIN)
 @blp.arguments(ExternalHoursSchema)
 @blp.response(201, ExternalHoursSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def add_external_hours(data: dict[str, Any], user_id: int) -> ExternalHoursRecord:
     """Add hours a user earned outside the academy, with a note (admins)."""
     actor = current_api_user()
-    require_admin(actor)
     record = hours_service.add_external_hours(
         actor,
         accounts.get_user(user_id),
@@ -153,33 +151,32 @@ def add_external_hours(data: dict[str, Any], user_id: int) -> ExternalHoursRecor
 
 
 @blp.delete("/external-hours/<int:record_id>")
+@allow(ADMIN)
 @blp.response(204)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def delete_external_hours(record_id: int) -> None:
     """Delete a record of outside hours (admins)."""
     actor = current_api_user()
-    require_admin(actor)
     hours_service.delete_external_hours(actor, hours_service.get_external_record(record_id))
     db.session.commit()
 
 
 @blp.get("/qualification-requirements")
+@allow(USER)
 @blp.response(200, RequirementSchema(many=True))
 @blp.doc(security=BEARER)
-@token_required()
 def requirements() -> list[hours_service.Requirement]:
     """The continuing-education requirement of each qualification level."""
     return hours_service.requirements()
 
 
 @blp.put("/qualification-requirements/<level>")
+@allow(ADMIN)
 @blp.arguments(RequirementSchema)
 @blp.response(200, RequirementSchema)
 @_document_errors(403, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def set_requirement(data: dict[str, Any], level: str) -> QualificationRequirement:
     """Change a level's hours per cycle and the cycle's length (admins)."""
     row = hours_service.set_requirement(

@@ -13,7 +13,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.wrappers import Response
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import PUBLIC, STAFF, USER, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ErrorSchema, list_schema
 from academy.materials.views import allow_upload_size, send_material
 from courses.db import db
@@ -70,13 +71,13 @@ def _with_upload_size(view: Any) -> Any:
 
 
 @blp.post("/courses/<int:course_id>/materials")
+@allow(STAFF, owns="course")
 @_with_upload_size
 @blp.arguments(MaterialUploadSchema, location="files")
 @blp.response(201, MaterialSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="Not a manager of this course")
 @blp.alt_response(422, schema=ErrorSchema, description="Empty, too large or unsupported file")
 @blp.doc(security=BEARER)
-@token_required()
 def upload_material(form: dict[str, Any], course_id: int) -> CourseMaterial:
     """Upload a material (multipart/form-data): trainers of the course and admins."""
     course = materials.get_course(course_id)
@@ -94,6 +95,7 @@ def upload_material(form: dict[str, Any], course_id: int) -> CourseMaterial:
 
 
 @blp.get("/courses/<int:course_id>/materials")
+@allow(PUBLIC)
 @blp.response(200, MaterialListSchema)
 def list_materials(course_id: int) -> dict[str, Any]:
     """A course's materials; downloading them needs a token of an allowed user."""
@@ -103,10 +105,10 @@ def list_materials(course_id: int) -> dict[str, Any]:
 
 
 @blp.get("/materials/<int:material_id>")
+@allow(USER)
 @blp.response(200, description="The file, as an attachment")
 @blp.alt_response(403, schema=ErrorSchema, description="Not enrolled in the course")
 @blp.doc(security=BEARER)
-@token_required()
 def download_material(material_id: int) -> Response:
     """Download a material: the course's enrolled learners, trainers and admins."""
     material = materials.get(material_id)
@@ -114,10 +116,10 @@ def download_material(material_id: int) -> Response:
 
 
 @blp.delete("/materials/<int:material_id>")
+@allow(STAFF, owns="material")
 @blp.response(204)
 @blp.alt_response(403, schema=ErrorSchema, description="Not a manager of this course")
 @blp.doc(security=BEARER)
-@token_required()
 def delete_material(material_id: int) -> None:
     """Delete a material and its file: trainers of the course and admins."""
     material = materials.get(material_id)

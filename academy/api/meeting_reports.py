@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import STAFF, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.materials import MultipartParser
 from academy.api.schemas import error_responses
 from courses.db import db
@@ -147,12 +148,12 @@ _document_errors = error_responses(blp, ERRORS)
 
 
 @blp.post("/sessions/<int:session_id>/attendance-reports")
+@allow(STAFF, owns="session")
 @blp.arguments(ReportUploadSchema, location="files")
 @blp.response(201, AttendanceImportSchema)
 @blp.alt_response(200, schema=AttendanceImportSchema, description="This file was uploaded before")
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def upload_report(form: dict[str, Any], session_id: int) -> Any:
     """Upload a meeting platform's participant export (multipart/form-data, field ``file``)
     for preview: matched, ambiguous, unmatched and invalid rows. Nothing is applied; the
@@ -169,10 +170,10 @@ def upload_report(form: dict[str, Any], session_id: int) -> Any:
 
 
 @blp.get("/attendance-reports/<int:import_id>")
+@allow(STAFF, owns="import")
 @blp.response(200, AttendanceImportSchema)
 @_document_errors(403, 404)
 @blp.doc(security=BEARER)
-@token_required()
 def get_report(import_id: int) -> dict[str, Any]:
     """An uploaded report with its rows and what each matched."""
     report_import = meeting_reports.get_import(current_api_user(), import_id)
@@ -180,11 +181,11 @@ def get_report(import_id: int) -> dict[str, Any]:
 
 
 @blp.post("/attendance-reports/<int:import_id>/apply")
+@allow(STAFF, owns="import")
 @blp.arguments(ApplyReportSchema, location="json", required=False)
 @blp.response(200, AttendanceImportSchema)
 @_document_errors(403, 404, 422)
 @blp.doc(security=BEARER)
-@token_required()
 def apply_report(data: dict[str, Any], import_id: int) -> dict[str, Any]:
     """Apply the matched rows, and the rows given a learner in ``choices``, to the
     learners' attendance (status ``applied``); applying an applied report changes

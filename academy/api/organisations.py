@@ -5,10 +5,11 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import ADMIN, PUBLIC, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, OrganisationSchema, list_schema
 from courses.db import db
-from courses.models import Organisation, Role
+from courses.models import Organisation
 from courses.services import organisations
 
 blp = Blueprint("api_organisations", __name__, url_prefix="/api/v1", description="Organisations")
@@ -20,6 +21,7 @@ class OrganisationQuerySchema(ListArgsSchema):
 
 
 @blp.get("/organisations")
+@allow(PUBLIC)
 @blp.arguments(OrganisationQuerySchema, location="query")
 @blp.response(200, OrganisationListSchema)
 def list_organisations(args: dict[str, Any]) -> dict[str, Any]:
@@ -29,10 +31,10 @@ def list_organisations(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.post("/organisations")
+@allow(ADMIN)
 @blp.arguments(OrganisationSchema)
 @blp.response(201, OrganisationSchema)
 @blp.doc(security=BEARER)
-@token_required(Role.ADMIN)
 def create_organisation(data: dict[str, Any]) -> Organisation:
     """Add an organisation (admin)."""
     organisation = organisations.create(current_api_user(), **data)

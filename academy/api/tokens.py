@@ -5,7 +5,8 @@ from typing import Any
 from flask import g
 from flask_smorest import Blueprint
 
-from academy.api.auth import BEARER, token_required
+from academy.access import PUBLIC, USER, allow
+from academy.api.auth import BEARER
 from academy.api.schemas import ErrorSchema, TokenRequestSchema, TokenResponseSchema, UserSchema
 from courses.db import db
 from courses.services import accounts, tokens
@@ -16,6 +17,7 @@ blp = Blueprint(
 
 
 @blp.post("/tokens")
+@allow(PUBLIC)
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenResponseSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Wrong login or password")
@@ -28,9 +30,9 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.delete("/tokens/current")
+@allow(USER)
 @blp.response(204)
 @blp.doc(security=BEARER)
-@token_required()
 def revoke_current_token() -> None:
     """Revoke the token used for this request."""
     tokens.revoke(g.api_token)
@@ -38,9 +40,9 @@ def revoke_current_token() -> None:
 
 
 @blp.get("/me")
+@allow(USER)
 @blp.response(200, UserSchema)
 @blp.doc(security=BEARER)
-@token_required()
 def me() -> Any:
     """The current user with roles."""
     return g.api_user

@@ -4,7 +4,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from academy.api.auth import BEARER, current_api_user, token_required
+from academy.access import ADMIN, allow
+from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import (
     ErrorSchema,
     UserCreateSchema,
@@ -13,7 +14,7 @@ from academy.api.schemas import (
     list_schema,
 )
 from courses.db import db
-from courses.models import Role, User
+from courses.models import User
 from courses.services import accounts
 
 blp = Blueprint("api_users", __name__, url_prefix="/api/v1", description="Users (admin)")
@@ -21,10 +22,10 @@ UserListSchema = list_schema(UserSchema, "UserList")
 
 
 @blp.get("/users")
+@allow(ADMIN)
 @blp.arguments(UserQuerySchema, location="query")
 @blp.response(200, UserListSchema)
 @blp.doc(security=BEARER)
-@token_required(Role.ADMIN)
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """List and search users (name, e-mail, phone), by role or organisation."""
     page = accounts.search_users(
@@ -38,11 +39,11 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.post("/users")
+@allow(ADMIN)
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="E-mail or phone already registered")
 @blp.doc(security=BEARER)
-@token_required(Role.ADMIN)
 def create_user(data: dict[str, Any]) -> User:
     """Create a user with roles."""
     user = accounts.create_user(accounts.NewUser(**data), actor=current_api_user())

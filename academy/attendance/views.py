@@ -22,17 +22,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup
 
+from academy.access import PUBLIC, STAFF, USER, allow
 from academy.attendance import bp
 from academy.attendance.forms import CheckinForm, WindowForm
 from academy.manage.forms import ButtonForm
 from courses.db import db, utcnow
 from courses.errors import DomainError
 from courses.models import AttendanceStatus, CourseSession
-from courses.services import attendance, checkin, checkin_passes
+from courses.services import attendance, checkin, checkin_passes, permissions
 from courses.services.permissions import require_course_visible
 from courses.settings import from_local
 
@@ -142,6 +143,7 @@ def _checkin_page(
 
 
 @bp.route("/checkin/<int:session_id>", methods=["GET", "POST"], endpoint="checkin")
+@allow(PUBLIC)
 def checkin_page(session_id: int) -> Any:
     """Where the QR code leads. A valid token seen here is remembered for two minutes in
     a single-use pass of this learner (``courses.services.checkin_passes``), so a
@@ -210,7 +212,7 @@ def checkin_page(session_id: int) -> Any:
 
 
 @bp.get("/checkin")
-@login_required
+@allow(USER)
 def checkin_today() -> str:
     """Today's sessions of the learner, for checking in with the code on the screen."""
     return render_template(
@@ -222,7 +224,7 @@ def checkin_today() -> str:
 
 
 @bp.get("/sessions/<int:session_id>")
-@login_required
+@allow(USER)
 def session_page(session_id: int) -> str:
     """Attend a session: join the live meeting (with a heartbeat each minute while the
     page is open), watch the recording, or check in on site."""
@@ -249,7 +251,7 @@ def _json_error(error: DomainError) -> tuple[Response, int]:
 
 
 @bp.post("/sessions/<int:session_id>/join")
-@login_required
+@allow(USER)
 def join(session_id: int) -> Any:
     """Record the join and open the meeting (a form without script lands here too)."""
     session = attendance.get_session(session_id)
@@ -268,7 +270,7 @@ def join(session_id: int) -> Any:
 
 
 @bp.post("/sessions/<int:session_id>/heartbeat")
-@login_required
+@allow(USER)
 def heartbeat(session_id: int) -> Any:
     session = attendance.get_session(session_id)
     try:
@@ -285,7 +287,7 @@ def heartbeat(session_id: int) -> Any:
 
 
 @bp.post("/sessions/<int:session_id>/video-progress")
-@login_required
+@allow(USER)
 def video_progress(session_id: int) -> Any:
     session = attendance.get_session(session_id)
     body = request.get_json(silent=True)
@@ -309,17 +311,11 @@ def video_progress(session_id: int) -> Any:
 # ---- trainers: the check-in screen and roll-call --------------------------------------------
 
 
-def _managed_session(session_id: int) -> CourseSession:
-    session = attendance.get_session(session_id)
-    attendance.require_session_manager(current_user, session)
-    return session
-
-
 @bp.get("/manage/sessions/<int:session_id>/checkin")
-@login_required
+@allow(STAFF, owns="session")
 def checkin_screen(session_id: int) -> str:
     """Full-screen QR code for the room's projector; it refreshes itself."""
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     shown = None
     if session.checkin_secret is not None:
         shown = checkin.current_token(current_user, session)
@@ -343,10 +339,10 @@ def checkin_screen(session_id: int) -> str:
 
 
 @bp.get("/manage/sessions/<int:session_id>/checkin/token.json")
-@login_required
+@allow(STAFF, owns="session")
 def checkin_token(session_id: int) -> Response:
     """What the check-in screen polls: the current QR code and the count so far."""
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     try:
         shown = checkin.current_token(current_user, session)
     except DomainError as error:
@@ -363,9 +359,9 @@ def checkin_token(session_id: int) -> Response:
 
 
 @bp.post("/manage/sessions/<int:session_id>/checkin/open")
-@login_required
+@allow(STAFF, owns="session")
 def open_checkin(session_id: int) -> Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     form = WindowForm()
     if not form.validate_on_submit():
         flash(_("The check-in window is not valid."), "error")
@@ -379,9 +375,9 @@ def open_checkin(session_id: int) -> Response:
 
 
 @bp.post("/manage/sessions/<int:session_id>/checkin/close")
-@login_required
+@allow(STAFF, owns="session")
 def close_checkin(session_id: int) -> Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     checkin.close_checkin(current_user, session)
@@ -391,11 +387,11 @@ def close_checkin(session_id: int) -> Response:
 
 
 @bp.route("/manage/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
-@login_required
+@allow(STAFF, owns="session")
 def roll_call(session_id: int) -> Any:
     """Roll-call (点名) for the whole roster on one page, and later corrections. Only
     the rows whose status or minutes were changed are sent to the service."""
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     lines = attendance.session_roster(current_user, session)
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
@@ -456,9 +452,9 @@ def _changed_marks(lines: list[attendance.RosterLine]) -> list[dict[str, Any]]:
 
 
 @bp.post("/manage/sessions/<int:session_id>/attendance/<int:user_id>/unmark")
-@login_required
+@allow(STAFF, owns="session")
 def unmark(session_id: int, user_id: int) -> Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     attendance.unmark(current_user, session, user_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import PUBLIC, USER, allow
 from academy.calendar import bp
 from courses.db import db
 from courses.services import calendar
@@ -39,6 +40,7 @@ def _feed_locale(preferred: str | None = None) -> str:
 
 
 @bp.get("/calendar/course/<int:course_id>.ics")
+@allow(PUBLIC)
 def course_feed(course_id: int) -> Response:
     course = calendar.published_course(course_id)
     with force_locale(_feed_locale()):
@@ -47,6 +49,7 @@ def course_feed(course_id: int) -> Response:
 
 
 @bp.get("/calendar/u/<token>.ics")
+@allow(PUBLIC)
 def learner_feed(token: str) -> Response:
     user = calendar.user_by_calendar_token(token)
     if user is None:
@@ -60,7 +63,7 @@ def learner_feed(token: str) -> Response:
 
 
 @bp.post("/calendar/token")
-@login_required
+@allow(USER)
 def issue_token() -> Response:
     rotated = current_user.calendar_token is not None
     calendar.issue_calendar_token(current_user)
@@ -73,7 +76,7 @@ def issue_token() -> Response:
 
 
 @bp.post("/calendar/token/revoke")
-@login_required
+@allow(USER)
 def revoke_token() -> Response:
     calendar.revoke_calendar_token(current_user)
     db.session.commit()

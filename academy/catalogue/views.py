@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template, request
 from flask_login import current_user
 
+from academy.access import PUBLIC, allow
 from academy.catalogue import bp
 from academy.manage.forms import ButtonForm
 from academy.materials.views import list_context
@@ -48,6 +49,7 @@ def catalogue_filters() -> dict[str, Any]:
 
 
 @bp.get("/courses")
+@allow(PUBLIC)
 def course_list() -> str:
     filters = catalogue_filters()
     page = catalogue.search(
@@ -67,6 +69,7 @@ def course_list() -> str:
 
 
 @bp.get("/courses/<int:course_id>")
+@allow(PUBLIC)
 def course_detail(course_id: int) -> str:
     detail = catalogue.course_detail(course_id, viewer=current_user)
     state = None
@@ -83,11 +86,13 @@ def course_detail(course_id: int) -> str:
 
 
 @bp.get("/programmes")
+@allow(PUBLIC)
 def programme_list() -> str:
     return render_template("catalogue/programmes.html", entries=catalogue.published_programmes())
 
 
 @bp.get("/programmes/<int:programme_id>")
+@allow(PUBLIC)
 def programme_detail(programme_id: int) -> str:
     detail = catalogue.programme_detail(programme_id, viewer=current_user)
     return render_template("catalogue/programme.html", detail=detail, programme=detail.programme)

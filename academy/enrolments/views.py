@@ -20,19 +20,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from academy.access import STAFF, USER, allow
 from academy.enrolments import bp
 from academy.enrolments.forms import EnrolOnBehalfForm, ReasonForm
 from academy.forms import show_errors
 from academy.manage.forms import ButtonForm
 from courses.db import db
 from courses.errors import DomainError
-from courses.models import Course, EnrolmentStatus
-from courses.services import courses as course_service
+from courses.models import EnrolmentStatus
 from courses.services import enrolments as enrolment_service
-from courses.services import rosters
-from courses.services.permissions import can_manage_course
+from courses.services import permissions, rosters
 from courses.services.spreadsheets import csv_chunks, write_xlsx
 
 ROSTER_PER_PAGE = 50
@@ -68,7 +67,7 @@ def _placed_message(placed: enrolment_service.Placed) -> str:
 
 
 @bp.post("/courses/<int:course_id>/enrol")
-@login_required
+@allow(USER)
 def enrol(course_id: int) -> Response:
     page = url_for("catalogue.course_detail", course_id=course_id)
     if not ButtonForm().validate_on_submit():
@@ -86,7 +85,7 @@ def enrol(course_id: int) -> Response:
 
 
 @bp.post("/enrolments/<int:enrolment_id>/cancel")
-@login_required
+@allow(USER)
 def cancel(enrolment_id: int) -> Response:
     enrolment = enrolment_service.get_enrolment(enrolment_id)
     back = _back_to(url_for("enrolments.my_courses"))
@@ -110,7 +109,7 @@ def cancel(enrolment_id: int) -> Response:
 
 
 @bp.get("/me/courses")
-@login_required
+@allow(USER)
 def my_courses() -> str:
     page = rosters.my_enrolments(
         current_user,
@@ -127,7 +126,7 @@ def my_courses() -> str:
 
 
 @bp.post("/me/notices/read")
-@login_required
+@allow(USER)
 def notices_read() -> Response:
     if ButtonForm().validate_on_submit():
         rosters.mark_notices_read(current_user)
@@ -138,13 +137,6 @@ def notices_read() -> Response:
 # ---- trainers and admins -----------------------------------------------------------------
 
 
-def _managed_course(course_id: int) -> Course:
-    course = course_service.get_course(course_id)
-    if not can_manage_course(current_user, course):
-        abort(403)
-    return course
-
-
 def _roster_filters() -> tuple[EnrolmentStatus | None, str | None]:
     raw = request.args.get("status", "")
     status = EnrolmentStatus(raw) if raw in {s.value for s in EnrolmentStatus} else None
@@ -153,9 +145,9 @@ def _roster_filters() -> tuple[EnrolmentStatus | None, str | None]:
 
 
 @bp.route("/manage/courses/<int:course_id>/enrolments", methods=["GET", "POST"])
-@login_required
+@allow(STAFF, owns="course")
 def roster(course_id: int) -> str | Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     form = EnrolOnBehalfForm()
     if form.validate_on_submit():
         try:
@@ -198,12 +190,12 @@ def roster(course_id: int) -> str | Response:
 
 
 @bp.post("/manage/enrolments/<int:enrolment_id>/<action>")
-@login_required
+@allow(STAFF, owns="enrolment")
 def roster_action(enrolment_id: int, action: str) -> Response:
     if action not in ROSTER_ACTIONS:
         abort(404)
     enrolment = enrolment_service.get_enrolment(enrolment_id)
-    course = _managed_course(enrolment.course_id)
+    course = permissions.managed_course(current_user, enrolment.course_id)
     back = _back_to(url_for("enrolments.roster", course_id=course.id))
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -236,9 +228,9 @@ def roster_action(enrolment_id: int, action: str) -> Response:
 
 
 @bp.get("/manage/courses/<int:course_id>/enrolments.<any(xlsx, csv):kind>")
-@login_required
+@allow(STAFF, owns="course")
 def roster_export(course_id: int, kind: str) -> Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     headers, rows = rosters.roster_table(current_user, course)
     label = _("roster")
     name = f"{course.title}-{label}.{kind}"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import STAFF, USER, allow
 from academy.feedback import bp
 from academy.feedback.forms import FeedbackForm
 from academy.forms import show_errors
@@ -16,13 +17,12 @@ from courses.db import db
 from courses.errors import DomainError
 from courses.services import courses as course_service
 from courses.services import feedback as feedback_service
-from courses.services.permissions import can_manage_course
 
 COMMENTS_PER_PAGE = 20
 
 
 @bp.route("/courses/<int:course_id>/feedback", methods=["GET", "POST"])
-@login_required
+@allow(USER)
 def survey(course_id: int) -> str | Response | tuple[str, int]:
     course = course_service.get_course(course_id)
     form = FeedbackForm()
@@ -56,11 +56,9 @@ def survey(course_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.get("/manage/courses/<int:course_id>/feedback")
-@login_required
+@allow(STAFF, owns="course")
 def summary(course_id: int) -> str:
     course = course_service.get_course(course_id)
-    if not can_manage_course(current_user, course):
-        abort(403)
     result = feedback_service.feedback_summary(
         current_user,
         course,
@@ -71,10 +69,8 @@ def summary(course_id: int) -> str:
 
 
 @bp.get("/manage/feedback")
-@login_required
+@allow(STAFF)
 def by_trainer() -> str:
     """Satisfaction averaged over each trainer's courses (admins see every trainer)."""
-    if not (current_user.is_admin or current_user.is_trainer):
-        abort(403)
     rows = feedback_service.satisfaction_by_trainer(current_user)
     return render_template("feedback/trainers.html", rows=rows)

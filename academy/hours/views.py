@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from academy.access import USER, allow
 from academy.hours import bp
 from courses.services import hours as hours_service
 
 
 @bp.get("/me/hours")
-@login_required
+@allow(USER)
 def my_hours() -> str:
     years = hours_service.ledger_years(current_user)
     year = request.args.get("year", type=int)

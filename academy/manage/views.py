@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import STAFF, allow
 from academy.forms import show_errors
 from academy.manage import bp
 from academy.manage.forms import ButtonForm, CloneForm, CourseForm, ProgrammeForm, SessionForm
@@ -20,27 +21,12 @@ from courses.db import db
 from courses.errors import DomainError
 from courses.models import Course, CourseSession, Programme, PublicationStatus
 from courses.services import courses as course_service
+from courses.services import permissions
 from courses.services import programmes as programme_service
 from courses.services.permissions import (
     can_choose_trainers,
-    can_manage_course,
-    can_manage_programme,
 )
 from courses.settings import from_local, to_local
-
-
-def _managed_course(course_id: int) -> Course:
-    course = course_service.get_course(course_id)
-    if not can_manage_course(current_user, course):
-        abort(403)
-    return course
-
-
-def _managed_session(session_id: int) -> CourseSession:
-    session = course_service.get_session(session_id)
-    if not can_manage_course(current_user, session.course):
-        abort(403)
-    return session
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -81,6 +67,7 @@ def _hours_and_counts(course_ids: list[int]) -> dict[int, tuple[int, float]]:
 
 
 @bp.get("/")
+@allow(STAFF)
 def index() -> str:
     courses = course_service.managed_courses(current_user)
     stats = _hours_and_counts([c.id for c in courses])
@@ -132,6 +119,7 @@ def _course_data(form: CourseForm) -> dict[str, Any]:
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])
+@allow(STAFF)
 def course_new() -> str | Response:
     form = _course_form(None)
     if request.method == "GET":
@@ -150,8 +138,9 @@ def course_new() -> str | Response:
 
 
 @bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
+@allow(STAFF, owns="course")
 def course_edit(course_id: int) -> str | Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     form = _course_form(course)
     if form.validate_on_submit():
         try:
@@ -174,8 +163,9 @@ def course_edit(course_id: int) -> str | Response:
 
 
 @bp.post("/courses/<int:course_id>/status")
+@allow(STAFF, owns="course")
 def course_status(course_id: int) -> Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     form = ButtonForm()
     wanted = request.form.get("status", "")
     if form.validate_on_submit():
@@ -198,8 +188,9 @@ def course_status(course_id: int) -> Response:
 
 
 @bp.post("/courses/<int:course_id>/clone")
+@allow(STAFF, owns="course")
 def course_clone(course_id: int) -> Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     form = CloneForm()
     if not form.validate_on_submit():
         flash(_("Enter a valid date for the first session."), "error")
@@ -238,8 +229,9 @@ def _session_data(form: SessionForm) -> dict[str, Any]:
 
 
 @bp.route("/courses/<int:course_id>/sessions", methods=["GET", "POST"])
+@allow(STAFF, owns="course")
 def sessions(course_id: int) -> str | Response:
-    course = _managed_course(course_id)
+    course = permissions.managed_course(current_user, course_id)
     form = SessionForm()
     if form.validate_on_submit():
         try:
@@ -262,8 +254,9 @@ def sessions(course_id: int) -> str | Response:
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@allow(STAFF, owns="session")
 def session_edit(session_id: int) -> str | Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     course = session.course
     form = SessionForm(obj=session)
     if request.method == "GET":
@@ -290,8 +283,9 @@ def session_edit(session_id: int) -> str | Response:
 
 
 @bp.post("/sessions/<int:session_id>/delete")
+@allow(STAFF, owns="session")
 def session_delete(session_id: int) -> Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     course_id = session.course_id
     if ButtonForm().validate_on_submit():
         try:
@@ -337,14 +331,8 @@ def _programme_data(form: ProgrammeForm) -> dict[str, Any]:
     }
 
 
-def _managed_programme(programme_id: int) -> Programme:
-    programme = programme_service.get_programme(programme_id)
-    if not can_manage_programme(current_user, programme):
-        abort(403)
-    return programme
-
-
 @bp.route("/programmes", methods=["GET", "POST"])
+@allow(STAFF)
 def programme_list() -> str | Response:
     """Admins see every programme; a trainer the programmes they built."""
     form = _programme_form(None)
@@ -368,8 +356,9 @@ def programme_list() -> str | Response:
 
 
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
+@allow(STAFF, owns="programme")
 def programme_edit(programme_id: int) -> str | Response:
-    programme = _managed_programme(programme_id)
+    programme = permissions.managed_programme(current_user, programme_id)
     form = _programme_form(programme)
     if form.validate_on_submit():
         try:
@@ -391,8 +380,9 @@ def programme_edit(programme_id: int) -> str | Response:
 
 
 @bp.post("/programmes/<int:programme_id>/status")
+@allow(STAFF, owns="programme")
 def programme_status(programme_id: int) -> Response:
-    programme = _managed_programme(programme_id)
+    programme = permissions.managed_programme(current_user, programme_id)
     if ButtonForm().validate_on_submit():
         try:
             programme_service.set_status(current_user, programme, request.form.get("status", ""))
@@ -406,8 +396,9 @@ def programme_status(programme_id: int) -> Response:
 
 
 @bp.post("/programmes/<int:programme_id>/clone")
+@allow(STAFF, owns="programme")
 def programme_clone(programme_id: int) -> Response:
-    programme = _managed_programme(programme_id)
+    programme = permissions.managed_programme(current_user, programme_id)
     form = CloneForm()
     if not form.validate_on_submit():
         flash(_("Enter a valid date for the first session."), "error")

@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import Optional
 
+from academy.access import PUBLIC, STAFF, USER, allow
 from academy.materials import bp
 from courses.db import db
 from courses.errors import DomainError, NotFound, PermissionDenied
@@ -74,6 +75,7 @@ def _back(fallback: str) -> str:
 
 
 @bp.get("/courses/<int:course_id>/materials")
+@allow(PUBLIC)
 def course_materials(course_id: int) -> str:
     course = materials.course_for_viewer(current_user, course_id)
     return render_template(
@@ -93,7 +95,7 @@ def _course_page(course: Course) -> str:
 
 
 @bp.post("/courses/<int:course_id>/materials")
-@login_required
+@allow(STAFF, owns="course")
 def upload(course_id: int) -> Response:
     allow_upload_size()
     course = _found(materials.get_course, course_id)
@@ -130,7 +132,7 @@ def upload(course_id: int) -> Response:
 
 
 @bp.get("/materials/<int:material_id>")
-@login_required
+@allow(USER)
 def download(material_id: int) -> Response:
     material = materials.get(material_id)
     return send_material(material, materials.get_for_download(current_user, material))
@@ -155,7 +157,7 @@ def send_material(material: CourseMaterial, stream: Any) -> Response:
 
 
 @bp.post("/materials/<int:material_id>/delete")
-@login_required
+@allow(STAFF, owns="material")
 def delete(material_id: int) -> Response:
     material = _found(materials.get, material_id)
     form = DeleteForm()

@@ -8,41 +8,25 @@ from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from academy.access import STAFF, allow
 from academy.manage.forms import ButtonForm
 from academy.meeting_reports import bp
 from academy.meeting_reports.forms import ReportUploadForm
 from courses.db import db, utcnow
 from courses.errors import DomainError
-from courses.models import AttendanceImport, CourseSession, ImportStatus, SessionMode
-from courses.services import meeting_reports
-from courses.services.permissions import can_manage_course
+from courses.models import ImportStatus, SessionMode
+from courses.services import meeting_reports, permissions
 
 ONLINE_MODES = (SessionMode.ONLINE, SessionMode.HYBRID)
 
 
-def _managed_session(session_id: int) -> CourseSession:
-    session = db.session.get(CourseSession, session_id)
-    if session is None:
-        abort(404)
-    if not can_manage_course(current_user, session.course):
-        abort(403)
-    return session
-
-
-def _managed_import(import_id: int) -> tuple[AttendanceImport, CourseSession]:
-    report_import = db.session.get(AttendanceImport, import_id)
-    if report_import is None:
-        abort(404)
-    return report_import, _managed_session(report_import.session_id)
-
-
 @bp.route("/manage/sessions/<int:session_id>/reports", methods=["GET", "POST"])
-@login_required
+@allow(STAFF, owns="session")
 def upload(session_id: int) -> str | Response:
-    session = _managed_session(session_id)
+    session = permissions.managed_session(current_user, session_id)
     form = ReportUploadForm()
     if form.validate_on_submit():
         upload_file = form.file.data
@@ -80,9 +64,10 @@ def upload(session_id: int) -> str | Response:
 
 
 @bp.get("/manage/reports/<int:import_id>")
-@login_required
+@allow(STAFF, owns="import")
 def preview(import_id: int) -> str:
-    report_import, session = _managed_import(import_id)
+    report_import = permissions.managed_import(current_user, import_id)
+    session = report_import.session
     shown = meeting_reports.view(report_import, session)
     groups = {outcome: [] for outcome in meeting_reports.OUTCOMES}
     for row in shown["rows"]:
@@ -116,9 +101,9 @@ def _choices(form: Mapping[str, str]) -> dict[int, int | None]:
 
 
 @bp.post("/manage/reports/<int:import_id>/apply")
-@login_required
+@allow(STAFF, owns="import")
 def apply(import_id: int) -> Response:
-    report_import, _session = _managed_import(import_id)
+    report_import = permissions.managed_import(current_user, import_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     page = url_for("meeting_reports.preview", import_id=report_import.id)

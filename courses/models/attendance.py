@@ -145,3 +145,5 @@ class AttendanceImport(db.Model):
     applied_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+
+    session: Mapped[CourseSession] = relationship()
