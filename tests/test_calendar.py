@@ -127,7 +127,7 @@ def test_an_offline_session_has_its_venue_room_and_address_as_location(app_ctx):
     assert "url" not in event
 
 
-def test_an_online_session_carries_its_meeting_link_and_number(app_ctx):
+def test_an_online_session_carries_its_meeting_link_and_number_in_the_learners_feed(app_ctx):
     course = make_course()
     make_session(
         course,
@@ -136,12 +136,30 @@ def test_an_online_session_carries_its_meeting_link_and_number(app_ctx):
         meeting_url="https://meeting.example.org/j/123456789?pwd=a,b;c",
         meeting_number="123 456 789",
     )
-    (event,) = events(calendar.course_feed(course))
+    learner = make_user()
+    make_enrolment(course, learner)
+    (event,) = events(calendar.learner_feed(learner))
     assert str(event["url"]) == "https://meeting.example.org/j/123456789?pwd=a,b;c"
     assert "123 456 789" in str(event["location"])
     description = str(event["description"])
     assert "https://meeting.example.org/j/123456789?pwd=a,b;c" in description
     assert "123 456 789" in description
+
+
+def test_the_public_course_feed_does_not_give_away_the_meeting(app_ctx):
+    course = make_course()
+    make_session(
+        course,
+        mode=SessionMode.ONLINE,
+        venue=None,
+        meeting_url="https://meeting.example.org/j/123456789",
+        meeting_number="123 456 789",
+    )
+    body = calendar.course_feed(course)
+    (event,) = events(body)
+    assert "url" not in event
+    assert b"123456789" not in body and b"123 456 789" not in body
+    assert "线上" in str(event["location"]) or "Online" in str(event["location"])
 
 
 def test_a_hybrid_session_has_both_the_venue_and_the_meeting(app_ctx):
@@ -153,7 +171,9 @@ def test_a_hybrid_session_has_both_the_venue_and_the_meeting(app_ctx):
         meeting_url="https://meeting.example.org/j/42",
         meeting_number="42",
     )
-    (event,) = events(calendar.course_feed(course))
+    learner = make_user()
+    make_enrolment(course, learner)
+    (event,) = events(calendar.learner_feed(learner))
     assert "桂城街道党群服务中心" in str(event["location"])
     assert "42" in str(event["location"])
     assert str(event["url"]) == "https://meeting.example.org/j/42"
@@ -203,7 +223,9 @@ def test_long_chinese_lines_are_folded_at_75_octets_without_splitting_characters
         meeting_url="https://meeting.example.org/j/" + "9" * 120,
         meeting_number="987 654 321",
     )
-    body = calendar.course_feed(course)
+    learner = make_user()
+    make_enrolment(course, learner)
+    body = calendar.learner_feed(learner)
     assert_rfc5545_lines(body)
     assert b"\r\n " in body  # something was long enough to fold
     (event,) = events(body)

@@ -18,11 +18,13 @@ from courses.models import CourseLevel, CourseMode, EnrolmentStatus, Publication
 from courses.services import catalogue
 from tests.factories import (
     DEFAULT_PASSWORD,
+    bearer,
     make_admin,
     make_course,
     make_enrolment,
     make_programme,
     make_session,
+    make_token,
     make_trainer,
     make_user,
 )
@@ -392,7 +394,8 @@ def test_course_page_shows_a_late_evening_session_in_shanghai_time(app_ctx, clie
     assert "23:30–00:15" in html
     assert "15:30" not in re.sub(r"<[^>]*>", "", html)  # only in datetime="…+00:00"
     assert "周二" in html
-    assert "123 456 789" in html and 'href="https://meeting.example.org/j/123"' in html
+    # How to join is for the course's learners: a visitor sees neither number nor link.
+    assert "123 456 789" not in html and "meeting.example.org" not in html
     assert 'id="materials"' in html
     assert "登录后报名" in html and f"/login?next=/courses/{course.id}" in html
 
@@ -574,3 +577,54 @@ def test_course_session_and_material_pages_follow_the_view_rule(app, app_ctx, st
     assert ids(catalogue.search(viewer=users["admin"])) == (
         [course.id] if status == PublicationStatus.PUBLISHED else []
     )
+
+
+# --- how to join online: only for the course's own people --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("anonymous", False),
+        ("unenrolled", False),
+        ("waitlisted", False),
+        ("enrolled", True),
+        ("trainer", True),
+        ("other_trainer", False),
+        ("admin", True),
+    ],
+)
+def test_the_meeting_link_and_number_are_shown_only_to_the_courses_people(
+    app_ctx, client, login_as, who, sees
+):
+    trainer = make_trainer()
+    course = make_course(trainers=[trainer], mode=CourseMode.ONLINE)
+    make_session(
+        course,
+        mode=SessionMode.ONLINE,
+        venue=None,
+        meeting_url="https://meeting.example.org/j/918273645",
+        meeting_number="918 273 645",
+    )
+    viewer = {
+        "trainer": trainer,
+        "other_trainer": make_trainer(),
+        "admin": make_admin(),
+    }.get(who) or (make_user() if who != "anonymous" else None)
+    if who in ("enrolled", "waitlisted"):
+        status = EnrolmentStatus.ENROLLED if who == "enrolled" else EnrolmentStatus.WAITLISTED
+        position = 1 if who == "waitlisted" else None
+        make_enrolment(course, viewer, status=status, waitlist_position=position)
+    headers = {}
+    if viewer is not None:
+        login_as(viewer)
+        headers = bearer(make_token(viewer))
+
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    api = app_ctx.test_client().get(f"/api/v1/courses/{course.id}", headers=headers).get_json()
+
+    assert ("meeting.example.org/j/918273645" in page) is sees
+    assert ("918 273 645" in page) is sees
+    (session,) = api["sessions"]
+    assert (session["meeting_url"] is not None) is sees
+    assert (session["meeting_number"] == "918 273 645") is sees

@@ -173,4 +173,4 @@ def test_placeholders_are_filled_in_chinese(app_ctx, login_as) -> None:
     user = make_user("陈晓华", email="chen@example.org")
     client = login_as(user)
     html = client.get("/").get_data(as_text=True)
-    assert "欢迎回来，陈晓华。" in html
+    assert "您好，陈晓华。" in html

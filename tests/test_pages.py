@@ -129,7 +129,7 @@ def test_home_page_lists_upcoming_courses_in_shanghai_time(app_ctx, client) -> N
 
 @pytest.mark.parametrize(
     ("url", "expected"),
-    [("/", "欢迎回来"), ("/profile", "个人资料"), ("/profile/password", "修改密码")],
+    [("/", "您好"), ("/profile", "个人资料"), ("/profile/password", "修改密码")],
 )
 def test_learner_pages_render(app_ctx, login_as, url: str, expected: str) -> None:
     client = login_as(make_user("李明", email="li@example.org"))
@@ -358,3 +358,15 @@ def test_error_page_titles_are_chinese(app, status: int, title: str) -> None:
     assert title in html and "消息" in html
     # Server-side failures may mean the database is down: no user menu, which would query it.
     assert ("site-nav" in html) is (status < 500)
+
+
+def test_a_new_user_is_not_welcomed_back_on_their_first_visit(app_ctx, client) -> None:
+    user = make_user("梁嘉欣", email="new.user@example.org", phone=None)
+    response = client.post(
+        "/login",
+        data={"login": "new.user@example.org", "password": DEFAULT_PASSWORD},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "欢迎回来" not in html
+    assert f"您好，{user.name}" in html

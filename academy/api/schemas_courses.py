@@ -7,8 +7,10 @@ sets or that the models derive.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from academy.api.schemas import ListArgsSchema
 from courses.models import CourseLevel, CourseMode, PublicationStatus, SessionMode
@@ -70,6 +72,15 @@ class CourseSchema(Schema):
     next_session_at = fields.AwareDateTime(dump_only=True, allow_none=True, format="iso")
     trainers = fields.List(fields.Nested(TrainerRefSchema), dump_only=True)
     sessions = fields.List(fields.Nested(SessionSchema), dump_only=True)
+
+    @post_dump(pass_original=True)
+    def hide_the_meeting(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict:
+        """A catalogue page (``CourseDetail``) shows how to join online only to those
+        ``permissions.can_see_meeting`` lets in: null for everyone else."""
+        if getattr(original, "shows_meeting", True) is False:
+            for session in data.get("sessions", []):
+                session["meeting_url"] = session["meeting_number"] = None
+        return data
 
 
 class CoursePatchSchema(CourseSchema):

@@ -64,7 +64,8 @@ def course_feed(course: Course) -> bytes:
     """The timetable of one published course as an iCalendar file."""
     if course.status != PublicationStatus.PUBLISHED:
         raise NotFound()
-    return _calendar(course.title, [(course, s) for s in course.sessions])
+    # A public feed: how to join online is for the course's own people only.
+    return _calendar(course.title, [(course, s) for s in course.sessions], shows_meeting=False)
 
 
 def learner_sessions(user: User) -> list[CourseSession]:
@@ -90,7 +91,12 @@ def learner_feed(user: User) -> bytes:
     return _calendar(_("%(name)s's courses", name=user.name), [(s.course, s) for s in sessions])
 
 
-def _calendar(name: str, entries: Sequence[tuple[Course, CourseSession]]) -> bytes:
+def _calendar(
+    name: str, entries: Sequence[tuple[Course, CourseSession]], shows_meeting: bool = True
+) -> bytes:
+    """The feed; ``shows_meeting`` says whether its reader may see meeting links and
+    numbers (``permissions.can_see_meeting``: the learner feed lists only courses with
+    a seat)."""
     zone = local_zone()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -102,7 +108,7 @@ def _calendar(name: str, entries: Sequence[tuple[Course, CourseSession]]) -> byt
     calendar.add_component(_timezone(zone, entries))
     stamp = utcnow().replace(microsecond=0)
     for course, session in entries:
-        calendar.add_component(_event(course, session, stamp))
+        calendar.add_component(_event(course, session, stamp, shows_meeting))
     return calendar.to_ical()
 
 
@@ -127,7 +133,7 @@ def event_uid(session: CourseSession) -> str:
     return f"session-{session.id}@{UID_DOMAIN}"
 
 
-def _event(course: Course, session: CourseSession, stamp: datetime) -> Event:
+def _event(course: Course, session: CourseSession, stamp: datetime, shows_meeting: bool) -> Event:
     changed = max(course.updated_at, session.updated_at).replace(microsecond=0)
     event = Event()
     event.add("uid", event_uid(session))
@@ -137,25 +143,25 @@ def _event(course: Course, session: CourseSession, stamp: datetime) -> Event:
     event.add("dtstart", to_local(session.starts_at))
     event.add("dtend", to_local(session.ends_at))
     event.add("summary", f"{course.title} · {session.title}" if session.title else course.title)
-    location = _location(session)
+    location = _location(session, shows_meeting)
     if location:
         event.add("location", location)
-    link = _link(session)
+    link = _link(session, shows_meeting)
     if link:
         event.add("url", link)
-    event.add("description", _description(course, session, link))
+    event.add("description", _description(course, session, link, shows_meeting))
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
     return event
 
 
-def _location(session: CourseSession) -> str:
+def _location(session: CourseSession, shows_meeting: bool) -> str:
     parts: list[str] = []
     if session.mode in (SessionMode.OFFLINE, SessionMode.HYBRID):
         parts.extend(p for p in (session.venue, session.room, session.address) if p)
     if session.mode in (SessionMode.ONLINE, SessionMode.HYBRID):
         online = _("Online")
-        if session.meeting_number:
+        if session.meeting_number and shows_meeting:
             online = _("Online, meeting number %(number)s", number=session.meeting_number)
         parts.append(online)
     if session.mode == SessionMode.RECORDED:
@@ -163,20 +169,22 @@ def _location(session: CourseSession) -> str:
     return ", ".join(parts)
 
 
-def _link(session: CourseSession) -> str | None:
+def _link(session: CourseSession, shows_meeting: bool) -> str | None:
     if session.mode in (SessionMode.ONLINE, SessionMode.HYBRID):
-        return session.meeting_url or None
+        return (session.meeting_url or None) if shows_meeting else None
     if session.mode == SessionMode.RECORDED:
         return session.video_url or None
     return None
 
 
-def _description(course: Course, session: CourseSession, link: str | None) -> str:
+def _description(
+    course: Course, session: CourseSession, link: str | None, shows_meeting: bool
+) -> str:
     lines = [_("Class hours: %(hours)s", hours=f"{session.class_hours:g}")]
     if session.mode in (SessionMode.ONLINE, SessionMode.HYBRID):
         if link:
             lines.append(_("Meeting link: %(url)s", url=link))
-        if session.meeting_number:
+        if session.meeting_number and shows_meeting:
             lines.append(_("Meeting number: %(number)s", number=session.meeting_number))
     elif session.mode == SessionMode.RECORDED and link:
         lines.append(_("Video: %(url)s", url=link))

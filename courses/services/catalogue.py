@@ -48,6 +48,7 @@ from courses.services.pagination import MAX_PER_PAGE, Page
 from courses.services.permissions import (
     can_manage_course,
     can_manage_programme,
+    can_see_meeting,
     can_view_course,
 )
 from courses.settings import local_zone
@@ -100,6 +101,8 @@ class CourseDetail(CourseCard):
     sessions: Sequence[CourseSession] = field(default_factory=list)
     programme: Programme | None = None
     can_manage: bool = False
+    #: Whether the viewer sees the online meeting's link and number (``can_see_meeting``).
+    shows_meeting: bool = False
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,7 @@ def course_detail(course_id: int, viewer: User | None = None) -> CourseDetail:
         sessions=sessions,
         programme=course.programme,
         can_manage=can_manage,
+        shows_meeting=can_see_meeting(viewer, course),
     )
 
 

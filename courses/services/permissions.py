@@ -25,6 +25,12 @@ from courses.models import (
 
 #: Learners with an enrolment in one of these states still see an archived course.
 ARCHIVE_VIEWER_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
+#: Learners with a seat (an enrolment in one of these states) see how to join online.
+MEETING_VIEWER_STATUSES = (
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.INCOMPLETE,
+)
 
 
 def can_create_courses(user: User | None) -> bool:
@@ -73,16 +79,31 @@ def can_view_course(viewer: User | None, course: Course) -> bool:
         return False
     if not viewer.is_authenticated:
         return False
-    enrolled = db.session.scalar(
+    return _has_enrolment(viewer, course, ARCHIVE_VIEWER_STATUSES)
+
+
+def can_see_meeting(viewer: User | None, course: Course) -> bool:
+    """Who sees the online meeting's link and number (pages, API and calendar feeds):
+    the course's trainers, admins and learners with a seat in it, never a visitor or a
+    learner still waiting; a public link would let anyone join the meeting."""
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    if can_manage_course(viewer, course):
+        return True
+    return _has_enrolment(viewer, course, MEETING_VIEWER_STATUSES)
+
+
+def _has_enrolment(viewer: User, course: Course, statuses: tuple[EnrolmentStatus, ...]) -> bool:
+    found = db.session.scalar(
         sa.select(Enrolment.id)
         .where(
             Enrolment.course_id == course.id,
             Enrolment.user_id == viewer.id,
-            Enrolment.status.in_(ARCHIVE_VIEWER_STATUSES),
+            Enrolment.status.in_(statuses),
         )
         .limit(1)
     )
-    return enrolled is not None
+    return found is not None
 
 
 def require_course_visible(viewer: User | None, course: Course) -> None:
