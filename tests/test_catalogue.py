@@ -16,6 +16,7 @@ from courses.db import db
 from courses.errors import NotFound
 from courses.models import CourseLevel, CourseMode, EnrolmentStatus, PublicationStatus, SessionMode
 from courses.services import catalogue
+from courses.settings import local_zone
 from tests.factories import (
     DEFAULT_PASSWORD,
     bearer,
@@ -628,3 +629,29 @@ def test_the_meeting_link_and_number_are_shown_only_to_the_courses_people(
     (session,) = api["sessions"]
     assert (session["meeting_url"] is not None) is sees
     assert (session["meeting_number"] == "918 273 645") is sees
+
+
+def test_the_catalogue_opens_on_courses_not_yet_over_with_past_ones_a_tab_away(app_ctx, client):
+    now = datetime.now(UTC)
+    make_course("往期课程甲", sessions=1, first_session_at=now - timedelta(days=60))
+    make_course("正在进行乙", sessions=3, first_session_at=now - timedelta(days=7))
+    make_course("即将开课丙", sessions=1, first_session_at=now + timedelta(days=7))
+    make_course("尚未排课丁")
+
+    def titles(url: str) -> set[str]:
+        html = client.get(url).get_data(as_text=True)
+        names = {"往期课程甲", "正在进行乙", "即将开课丙", "尚未排课丁"}
+        return {name for name in names if name in html}
+
+    assert titles("/courses") == {"正在进行乙", "即将开课丙", "尚未排课丁"}
+    assert titles("/courses?when=past") == {"往期课程甲"}
+    assert titles("/courses?when=all") == {"往期课程甲", "正在进行乙", "即将开课丙", "尚未排课丁"}
+    past_month = (now - timedelta(days=60)).astimezone(local_zone()).strftime("%Y-%m")
+    assert "往期课程甲" in titles(f"/courses?month={past_month}")
+    page = client.get("/courses").get_data(as_text=True)
+    assert 'href="/courses?when=past' in page and "往期课程" in page
+
+    api = client.get("/api/v1/courses?when=past").get_json()
+    assert [item["title"] for item in api["items"]] == ["往期课程甲"]
+    assert client.get("/api/v1/courses").get_json()["total"] == 4  # the API's default: all
+    assert client.get("/api/v1/courses?when=soon").status_code == 422

@@ -366,3 +366,19 @@ def test_a_request_awaiting_approval_can_be_withdrawn_from_the_course_page(
     assert response.headers["Location"].endswith(f"/courses/{course.id}")
     assert _status(learner, course) == EnrolmentStatus.CANCELLED
     assert flashed[-1] == ("success", "已撤回报名申请。")
+
+
+def test_an_enrolment_in_a_course_that_is_over_does_not_ask_to_contact_the_trainer(
+    app_ctx, client, login_as
+):
+    ended = datetime.now(UTC) - timedelta(days=90)
+    course = make_course("已结束的课程", sessions=2, first_session_at=ended, cancel_deadline=ended)
+    learner = make_user()
+    make_enrolment(course, learner)
+    login_as(learner)
+
+    for url in ("/me/courses", f"/courses/{course.id}"):
+        html = _html(client.get(url))
+        assert "如不能参加，请联系讲师" not in html, url
+        assert "课程已结束，结业结果确认中。" in html, url
+        assert "取消报名" not in html, url

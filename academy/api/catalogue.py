@@ -39,6 +39,7 @@ def list_courses(args: dict[str, Any]) -> dict[str, Any]:
         mode=args["mode"],
         month=args["month"],
         available=args["available"],
+        when=args["when"],
         page=args["page"],
         per_page=args["per_page"],
         viewer=g.get("api_user"),

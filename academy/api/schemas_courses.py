@@ -113,6 +113,11 @@ class CourseQuerySchema(ListArgsSchema):
         metadata={"description": "YYYY-MM: courses with a session in that month"},
     )
     available = fields.Boolean(load_default=False, metadata={"description": "only seats left"})
+    when = fields.String(
+        load_default="all",
+        validate=validate.OneOf(("current", "past", "all")),
+        metadata={"description": "current: not over yet; past: over; all (default)"},
+    )
 
 
 class ProgrammeSchema(Schema):

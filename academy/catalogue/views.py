@@ -45,6 +45,9 @@ def catalogue_filters() -> dict[str, Any]:
         if MONTH.match(month) and FIRST_YEAR <= int(month[:4]) <= LAST_YEAR
         else None,
         "available": request.args.get("available") in ("1", "true", "on"),
+        # Past courses are asked for; a month asked for is shown whole.
+        "when": _choice("when", set(catalogue.WHEN_CHOICES))
+        or ("all" if MONTH.match(month) else "current"),
     }
 
 

@@ -190,6 +190,7 @@ def _course_filters(
     month: str | None,
     available: bool,
     now: datetime,
+    when: str = "all",
 ) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = [Course.status == PublicationStatus.PUBLISHED]
     term = (q or "").strip()
@@ -225,10 +226,29 @@ def _course_filters(
                 CourseSession.starts_at < end,
             )
         )
+    if when != "all":
+        conditions.append(_when_condition(when, now))
     if available:
         conditions.append(sa.or_(Course.capacity.is_(None), Course.seats_taken < Course.capacity))
         conditions.append(sa.or_(Course.enrol_closes_at.is_(None), Course.enrol_closes_at > now))
     return conditions
+
+
+#: The catalogue's time filter: courses not yet over (the default of the page), those
+#: that are over, or both.
+WHEN_CHOICES = ("current", "past", "all")
+
+
+def _when_condition(when: str, now: datetime) -> sa.ColumnElement[bool]:
+    """``current``: a session still to end, or no session yet (announced); ``past``: has
+    sessions and all have ended."""
+    if when not in WHEN_CHOICES:
+        raise ValueError(f"unknown time filter {when!r}")
+    still_on = sa.exists().where(CourseSession.course_id == Course.id, CourseSession.ends_at > now)
+    any_session = sa.exists().where(CourseSession.course_id == Course.id)
+    if when == "current":
+        return sa.or_(still_on, ~any_session)
+    return sa.and_(any_session, ~still_on)
 
 
 def _cards(
@@ -290,20 +310,29 @@ def search(
     per_page: int = 20,
     viewer: User | None = None,
     with_prerequisites: bool = False,
+    when: str = "all",
 ) -> Page[CourseCard]:
     """One page of published courses matching the filters, in three statements (four
     ``with_prerequisites``, which loads the prerequisites of every card at once).
 
     ``month`` (``YYYY-MM``) keeps courses with a session starting in that month in
     Asia/Shanghai; ``available`` keeps courses with a seat left whose enrolment window
-    has not closed. The same list is public: ``viewer`` does not change it.
+    has not closed; ``when`` is ``current`` (not over yet), ``past`` or ``all``
+    (``WHEN_CHOICES``). The same list is public: ``viewer`` does not change it.
     """
     del viewer  # drafts never appear in the catalogue, even to their trainers
     page = max(int(page or 1), 1)
     per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
     now = utcnow()
     conditions = _course_filters(
-        q=q, topic=topic, level=level, mode=mode, month=month, available=available, now=now
+        q=q,
+        topic=topic,
+        level=level,
+        mode=mode,
+        month=month,
+        available=available,
+        now=now,
+        when=when,
     )
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
     items = _cards(

@@ -135,6 +135,8 @@ class EnrolState:
     approval_required: bool
     cancel_deadline: datetime | None
     cancel_deadline_passed: bool
+    #: The course's last session has ended: nothing to come to, nothing to cancel.
+    course_over: bool = False
 
     @property
     def can_enrol(self) -> bool:
@@ -143,6 +145,8 @@ class EnrolState:
     @property
     def can_cancel(self) -> bool:
         if self.enrolment is None or self.enrolment.status not in CANCELLABLE_STATUSES:
+            return False
+        if self.course_over:
             return False
         return not (
             self.enrolment.status == EnrolmentStatus.ENROLLED and self.cancel_deadline_passed
@@ -161,7 +165,16 @@ def enrol_state(user: User, course: Course, now: datetime | None = None) -> Enro
         approval_required=course.approval_required,
         cancel_deadline=deadline,
         cancel_deadline_passed=deadline is not None and now >= deadline,
+        course_over=course_is_over(course, now),
     )
+
+
+def course_is_over(course: Course, now: datetime) -> bool:
+    """Whether ``course`` has sessions and the last of them has ended."""
+    last_end = db.session.scalar(
+        sa.select(sa.func.max(CourseSession.ends_at)).where(CourseSession.course_id == course.id)
+    )
+    return last_end is not None and last_end <= now
 
 
 # ---- a learner's own courses ----------------------------------------------------------------
@@ -175,6 +188,8 @@ class MyEnrolment:
     can_cancel: bool
     #: The course's last session has started and the learner has not rated it yet.
     can_give_feedback: bool = False
+    #: The course's last session has ended.
+    course_over: bool = False
 
     @property
     def course(self) -> Course:
@@ -227,6 +242,12 @@ def my_enrolments(
         .correlate(Enrolment)
         .scalar_subquery()
     )
+    last_end = (
+        sa.select(sa.func.max(CourseSession.ends_at))
+        .where(CourseSession.course_id == Enrolment.course_id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
     rated = (
         sa.select(FeedbackResponse.id)
         .where(
@@ -243,6 +264,7 @@ def my_enrolments(
             _rank_expression(),
             next_session.label("next_session_at"),
             last_start.label("last_session_starts_at"),
+            last_end.label("last_session_ends_at"),
             rated.label("rated"),
         )
         .where(*conditions)
@@ -252,12 +274,17 @@ def my_enrolments(
         .offset((page - 1) * per_page)
     ).all()
     items = []
-    for enrolment, rank, next_at, last_at, has_rated in rows:
+    for enrolment, rank, next_at, last_at, last_end_at, has_rated in rows:
         deadline = enrolment.course.cancel_deadline
-        can_cancel = enrolment.status in CANCELLABLE_STATUSES and not (
-            enrolment.status == EnrolmentStatus.ENROLLED
-            and deadline is not None
-            and now >= deadline
+        over = last_end_at is not None and last_end_at <= now
+        can_cancel = (
+            not over
+            and enrolment.status in CANCELLABLE_STATUSES
+            and not (
+                enrolment.status == EnrolmentStatus.ENROLLED
+                and deadline is not None
+                and now >= deadline
+            )
         )
         can_rate = (
             enrolment.status in ATTENDING_STATUSES
@@ -265,7 +292,7 @@ def my_enrolments(
             and last_at <= now
             and not has_rated
         )
-        items.append(MyEnrolment(enrolment, rank, next_at, can_cancel, can_rate))
+        items.append(MyEnrolment(enrolment, rank, next_at, can_cancel, can_rate, over))
     return Page(items=items, total=int(total), page=page, per_page=per_page)
 
 
