@@ -1,4 +1,4 @@
-"""The hours ledger (学时台账): credited hours by year and registration cycle across a
+"""The hours ledger (课时台账): credited hours by year and registration cycle across a
 year boundary (in Shanghai time), outside hours marked as such, requirements that
 admins change, and the pages of learners and admins."""
 

@@ -105,6 +105,19 @@ def test_chinese_translations_are_chinese_and_keep_their_placeholders() -> None:
     assert not problems, f"placeholders differ between msgid and msgstr: {problems}"
 
 
+def test_the_chinese_speaks_with_one_voice() -> None:
+    """您, never 你, to the reader; 课时 for class hours, never 学时."""
+    chinese = _read_po(CHINESE)
+    strings = [
+        (m.id, s)
+        for m in chinese
+        if m.id
+        for s in (m.string if isinstance(m.string, tuple) else [m.string])
+    ]
+    assert [mid for mid, s in strings if "你" in s] == []
+    assert [mid for mid, s in strings if "学时" in s] == []
+
+
 def test_no_catalogue_entry_is_left_fuzzy() -> None:
     for locale in LOCALES:
         catalogue = _read_po(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")

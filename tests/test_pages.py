@@ -160,7 +160,7 @@ def test_learners_get_a_chinese_403_on_admin_pages(app_ctx, login_as, url: str) 
     html = _html(response)
     _assert_good_page(html)
     assert "没有权限" in html
-    assert "你没有权限查看此页面。" in html
+    assert "您没有权限查看此页面。" in html
     assert 'href="/"' in html
 
 
@@ -313,7 +313,7 @@ def test_admin_does_not_get_a_button_to_deactivate_themselves(admin_client) -> N
     own = re.search(r'href="/admin/users/(\d+)">管理员</a>', html)
     html = _html(admin_client.get(f"/admin/users/{own[1]}"))
     assert 'name="active"' not in html
-    assert "这是你自己的账号" in html
+    assert "这是您自己的账号" in html
 
 
 def test_organisation_form_errors_are_shown(admin_client) -> None:
@@ -333,7 +333,7 @@ def test_404_page_is_chinese(client) -> None:
     html = _html(response)
     _assert_good_page(html)
     assert "页面不存在" in html
-    assert "你要访问的页面不存在。" in html
+    assert "您要访问的页面不存在。" in html
     assert "返回首页" in html
 
 

@@ -1,4 +1,4 @@
-"""Hours ledger pages (学时台账): a learner's credited hours by year and registration
+"""Hours ledger pages (课时台账): a learner's credited hours by year and registration
 cycle against their requirement; admins add outside hours and edit the requirements."""
 
 from flask import Blueprint

@@ -12,7 +12,7 @@ _CURRENT = "status <> 'superseded'"
 
 
 class Certificate(db.Model):
-    """A certificate (结业证书 / 学时证明) with a unique serial and a verification page.
+    """A certificate (结业证书 / 课时证明) with a unique serial and a verification page.
 
     Exactly one current certificate per completed enrolment and per learner × programme,
     guarded by partial unique indexes so that duplicated or retried tasks cannot issue two.

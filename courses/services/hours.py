@@ -1,4 +1,4 @@
-"""The hours ledger (学时台账): a learner's credited class hours by year and by
+"""The hours ledger (课时台账): a learner's credited class hours by year and by
 registration cycle, against the continuing-education requirement of their
 qualification level, with hours earned outside the academy that admins add.
 
@@ -9,7 +9,7 @@ What counts
   those above zero). A session counts in the calendar year, and in the cycle, in which
   it *starts*, in the academy's time zone (Asia/Shanghai): a session that starts at
   00:30 on 1 January in Shanghai (16:30 UTC on 31 December) counts in the new year.
-* Outside hours (``ExternalHoursRecord``, 院外学时) count on the date they were earned
+* Outside hours (``ExternalHoursRecord``, 院外课时) count on the date they were earned
   (``earned_on``) and are always shown as outside the academy, with their note.
 
 The registration cycle
@@ -138,7 +138,7 @@ class ExternalHours:
     hours: float
     earned_on: date
     note: str
-    external: bool = True  # always outside the academy (院外学时)
+    external: bool = True  # always outside the academy (院外课时)
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ COURSES: list[CourseSpec] = [
                "解读城乡融合发展战略，探讨社工在城中村改造与社区治理中的角色。",
                "社区治理", _I, _HY, None, 2, (23, 28), (3,), (60, 80)),
     CourseSpec(32, "政策解读：社会工作者职业水平评价与继续教育",
-               "解读社会工作者职业水平评价办法与继续教育学时要求，答疑登记与注册流程。",
+               "解读社会工作者职业水平评价办法与继续教育课时要求，答疑登记与注册流程。",
                "政策解读", _B, _ON, None, 1, (6, 16), (2,), (60, 80), archived=True),
     CourseSpec(33, "政策解读：南海区社会救助政策",
                "讲解最低生活保障、特困供养与临时救助政策，明确社工在救助服务中的职责。",
@@ -340,7 +340,7 @@ def course_description(spec: CourseSpec, minutes_per_hour: int) -> str:
         CourseMode.ONLINE: "线上直播（腾讯会议），部分课次提供录播回放",
         CourseMode.HYBRID: "线上+线下同步进行，可到场参加或在线收看",
     }[spec.mode]
-    rule = f"累计学时达到课程总课时的{round(spec.threshold * 100)}%"
+    rule = f"累计课时达到课程总课时的{round(spec.threshold * 100)}%"
     if spec.feedback:
         rule += "并提交满意度评估"
     parts = [
