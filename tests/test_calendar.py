@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -245,12 +246,14 @@ def test_a_course_without_sessions_still_gives_a_valid_calendar(app_ctx):
 
 
 def test_the_course_feed_is_public_and_served_as_a_calendar(app_ctx, client):
-    course = make_course(sessions=2)
+    course = make_course("Ethics 社会工作伦理", sessions=2)
     response = client.get(course_feed_url(course))
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
-    assert response.headers["Content-Disposition"] == f'inline; filename="course-{course.id}.ics"'
+    assert response.headers["Content-Disposition"] == (
+        f"inline; filename=\"Ethics.ics\"; filename*=UTF-8''{quote('Ethics 社会工作伦理.ics')}"
+    )
     assert response.headers["Cache-Control"].startswith("public, max-age=")
     assert "Set-Cookie" not in response.headers
     assert_rfc5545_lines(response.data)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from academy.access import PUBLIC, USER, allow
 from academy.calendar import bp
+from academy.downloads import content_disposition
 from courses.db import db
 from courses.services import calendar
 
@@ -26,7 +27,7 @@ def _ics_response(body: bytes, filename: str, cache_control: str) -> Response:
     response = current_app.response_class(body, mimetype=ICS_MIMETYPE)
     response.charset = "utf-8"
     response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename, inline=True)
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -45,7 +46,7 @@ def course_feed(course_id: int) -> Response:
     course = calendar.published_course(course_id)
     with force_locale(_feed_locale()):
         body = calendar.course_feed(course)
-    return _ics_response(body, f"course-{course.id}.ics", f"public, max-age={COURSE_FEED_MAX_AGE}")
+    return _ics_response(body, f"{course.title}.ics", f"public, max-age={COURSE_FEED_MAX_AGE}")
 
 
 @bp.get("/calendar/u/<token>.ics")
@@ -56,7 +57,8 @@ def learner_feed(token: str) -> Response:
         abort(404)
     with force_locale(_feed_locale(user.locale)):
         body = calendar.learner_feed(user)
-    response = _ics_response(body, "academy.ics", "private, no-store")
+        filename = f"{_('My courses')}.ics"
+    response = _ics_response(body, filename, "private, no-store")
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from academy.access import STAFF, USER, allow
+from academy.downloads import content_disposition
 from academy.enrolments import bp
 from academy.enrolments.forms import EnrolOnBehalfForm, ReasonForm
 from academy.forms import show_errors
@@ -235,10 +236,8 @@ def roster_export(course_id: int, kind: str) -> Response:
     label = _("roster")
     name = f"{course.title}-{label}.{kind}"
     if kind == "csv":
-        response = Response(
-            stream_with_context(csv_chunks(headers, rows)), mimetype="text/csv; charset=utf-8"
-        )
-        response.headers.set("Content-Disposition", "attachment", filename=name)
+        response = Response(stream_with_context(csv_chunks(headers, rows)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = content_disposition(name)
         return response
     folder = Path(tempfile.mkdtemp(prefix="academy-roster-"))
     try:
@@ -246,10 +245,10 @@ def roster_export(course_id: int, kind: str) -> Response:
         data = io.BytesIO(path.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return send_file(
+    response = send_file(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=name,
         max_age=0,
     )
+    response.headers["Content-Disposition"] = content_disposition(name)
+    return response

@@ -15,6 +15,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import Optional
 
 from academy.access import PUBLIC, STAFF, USER, allow
+from academy.downloads import content_disposition
 from academy.materials import bp
 from courses.db import db
 from courses.errors import DomainError, NotFound, PermissionDenied
@@ -143,13 +144,12 @@ def send_material(material: CourseMaterial, stream: Any) -> Response:
     response = send_file(
         stream,
         mimetype=material.content_type,
-        as_attachment=True,
-        download_name=material.filename,
         conditional=False,
         etag=False,
         max_age=0,
     )
     response.content_length = material.size_bytes
+    response.headers["Content-Disposition"] = content_disposition(material.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
