@@ -178,6 +178,15 @@ def test_trainer_shows_the_qr_code_and_a_learner_checks_in_on_a_phone(
     screen.wait_for_load_state()
     assert screen.url.endswith(f"/manage/sessions/{session.id}/checkin")
     assert screen.locator("#qr svg").count() == 1
+    # A presentation view for the projector: the QR code and the numeric code are both
+    # on screen at 1280×800, with no scrolling and without the site's header.
+    for selector in ("#qr", "#code"):
+        box = screen.locator(selector).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["x"] >= 0, selector
+        assert box["y"] + box["height"] <= 800 and box["x"] + box["width"] <= 1280, (selector, box)
+    assert screen.locator("#qr").bounding_box()["height"] >= 400  # readable from the back
+    assert not screen.locator(".site-header").is_visible()
+    assert screen.evaluate("document.documentElement.scrollHeight") <= 800
     link = screen.evaluate(
         "fetch(document.getElementById('checkin-screen').dataset.tokenUrl)"
         ".then(r => r.json()).then(j => j.url)"

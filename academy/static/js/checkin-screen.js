@@ -8,6 +8,14 @@
   var code = document.getElementById("code");
   var count = document.getElementById("checked-in");
   var shown = "";
+  var full = document.getElementById("fullscreen");
+  if (full && document.fullscreenEnabled) {
+    full.hidden = false;
+    full.addEventListener("click", function () {
+      if (document.fullscreenElement) { document.exitFullscreen(); }
+      else { screen.requestFullscreen().catch(function () {}); }
+    });
+  }
   function refresh() {
     fetch(screen.dataset.tokenUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) { return response.json(); })
