@@ -87,6 +87,7 @@ def test_learner_registers_and_logs_in_on_a_phone(app_ctx, live_server, phone):
     assert "陈晓华" in phone.content()
 
     # Log out (a POST form in the navigation), then back in by phone number.
+    phone.click("#menu-toggle")  # on a phone the menu folds behind one button
     phone.click("form[action$='/logout'] button")
     phone.wait_for_load_state()
     _log_in(phone, live_server, "13800138000", "long-enough-9")
@@ -139,6 +140,7 @@ def test_learner_enrols_joins_the_waitlist_and_the_trainer_sees_the_roster_on_a_
     phone.goto(f"{live_server}/me/courses")
     assert "社区心理健康服务" in phone.content() and "离开候补" in phone.content()
     assert _fits_the_screen(phone)
+    phone.click("#menu-toggle")  # on a phone the menu folds behind one button
     phone.click("form[action$='/logout'] button")
     phone.wait_for_load_state()
 
@@ -314,3 +316,29 @@ def test_the_recording_reports_the_ranges_played_and_earns_the_session(
         db.select(AttendanceRecord).where(AttendanceRecord.user_id == learner.id)
     )
     assert record is not None and record.video_complete
+
+
+def test_on_a_phone_the_header_is_one_row_and_a_course_shows_on_the_first_screen(
+    app_ctx, live_server, phone
+):
+    from tests.factories import make_course
+
+    for number in range(3):
+        make_course(f"手机首屏课程{number}")
+    learner = make_user("手机学员", email="phone.header@example.org")
+    _log_in(phone, live_server, learner.email)
+    phone.goto(f"{live_server}/courses")
+
+    header = phone.locator(".site-header").bounding_box()
+    assert header is not None and header["height"] < 120, header
+    assert not phone.locator(".site-nav").is_visible()
+    first_card = phone.locator(".card-list > li").first.bounding_box()
+    assert first_card is not None and first_card["y"] < PHONE["height"], first_card
+    assert not phone.locator("#topic").is_visible()  # behind 筛选
+    phone.click("summary:has-text('筛选')")
+    assert phone.locator("#topic").is_visible()
+
+    phone.click("#menu-toggle")
+    assert phone.locator("a:has-text('我的课程')").first.is_visible()
+    assert phone.locator("button:has-text('退出')").is_visible()
+    assert _fits_the_screen(phone)
