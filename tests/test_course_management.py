@@ -671,7 +671,7 @@ def test_the_list_shows_a_trainer_only_their_courses_and_an_admin_all(login_as, 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "我的课程" in page and "别人的课程" not in page
-    assert [c.id for c in rendered[-1][1]["courses"]] == [mine.id]
+    assert [c.id for c in rendered[-1][1]["page"].items] == [mine.id]
 
 
 def test_an_admin_sees_every_course(app, app_ctx):

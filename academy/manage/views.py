@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,7 +18,7 @@ from academy.manage import bp
 from academy.manage.forms import ButtonForm, CloneForm, CourseForm, ProgrammeForm, SessionForm
 from courses.db import db
 from courses.errors import DomainError
-from courses.models import Course, CourseSession, Programme, PublicationStatus
+from courses.models import Course, Programme, PublicationStatus
 from courses.services import courses as course_service
 from courses.services import permissions
 from courses.services import programmes as programme_service
@@ -42,6 +41,12 @@ def _number(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
+def _list_page(target: str) -> str:
+    """The page of the course list a button was pressed on (that list's address only)."""
+    index = url_for("manage.index")
+    return target if target == index or target.startswith(index + "?") else index
+
+
 def _flash_error(error: DomainError) -> None:
     messages = [str(m) for ms in error.fields.values() for m in ms]
     flash("；".join(messages) or str(error.message), "error")
@@ -50,28 +55,34 @@ def _flash_error(error: DomainError) -> None:
 # --- courses ------------------------------------------------------------------------------
 
 
-def _hours_and_counts(course_ids: list[int]) -> dict[int, tuple[int, float]]:
-    """Number of sessions and class hours of each course, in one statement."""
-    if not course_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(
-            CourseSession.course_id,
-            sa.func.count(CourseSession.id),
-            sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0),
-        )
-        .where(CourseSession.course_id.in_(course_ids))
-        .group_by(CourseSession.course_id)
-    ).all()
-    return {course_id: (int(n), round(float(h), 2)) for course_id, n, h in rows}
+COURSES_PER_PAGE = 20
+
+
+def _list_filters() -> tuple[str, PublicationStatus | None]:
+    raw = request.args.get("status", "")
+    status = PublicationStatus(raw) if raw in {s.value for s in PublicationStatus} else None
+    return request.args.get("q", "").strip()[:60], status
 
 
 @bp.get("/")
 @allow(STAFF)
 def index() -> str:
-    courses = course_service.managed_courses(current_user)
-    stats = _hours_and_counts([c.id for c in courses])
-    return render_template("manage/index.html", courses=courses, stats=stats, button=ButtonForm())
+    q, status = _list_filters()
+    page = course_service.managed_course_page(
+        current_user,
+        q=q,
+        status=status,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=COURSES_PER_PAGE,
+    )
+    return render_template(
+        "manage/index.html",
+        page=page,
+        counts=course_service.managed_status_counts(current_user),
+        q=q,
+        status=status,
+        button=ButtonForm(),
+    )
 
 
 def _course_form(course: Course | None) -> CourseForm:
@@ -184,7 +195,7 @@ def course_status(course_id: int) -> Response:
             flash(messages[course.status], "success")
     if request.form.get("next") == "edit":
         return redirect(url_for("manage.course_edit", course_id=course.id))
-    return redirect(url_for("manage.index"))
+    return redirect(_list_page(request.form.get("next", "")))
 
 
 @bp.post("/courses/<int:course_id>/clone")
