@@ -671,7 +671,7 @@ def test_the_list_shows_a_trainer_only_their_courses_and_an_admin_all(login_as, 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "我的课程" in page and "别人的课程" not in page
-    assert [c.id for c in rendered[-1][1]["courses"]] == [mine.id]
+    assert [c.id for c in rendered[-1][1]["page"].items] == [mine.id]
 
 
 def test_an_admin_sees_every_course(app, app_ctx):
@@ -980,7 +980,10 @@ def test_a_trainer_builds_and_publishes_a_course_on_a_phone(app_ctx, phone):
     phone.goto(f"{base}/manage/programmes")
     assert fits_the_screen(phone)
     phone.fill("#add input[name=title]", "城乡融合发展系列")
-    phone.check(f"#add input[name=course_ids][value='{course.id}']")
+    phone.fill("#add #course_ids-search", "城乡")  # the picker finds the course
+    phone.click("#add .picker-option:has-text('城乡融合发展专题讲座')")
+    assert phone.is_checked(f"#add input[name=course_ids][value='{course.id}']")
+    assert fits_the_screen(phone)
     phone.click("#add form button[type=submit]")
     phone.wait_for_load_state()
     db.session.rollback()  # end this test's read snapshot: the server wrote since
@@ -996,6 +999,44 @@ def test_a_trainer_builds_and_publishes_a_course_on_a_phone(app_ctx, phone):
     assert programme.status == PublicationStatus.PUBLISHED
     assert [c.id for c in programme.courses] == [course.id]
     assert len(db.session.get(Course, course.id).sessions) == 2
+
+
+def test_an_admin_picks_trainers_and_prerequisites_by_searching_on_a_phone(app_ctx, phone):
+    admin = make_admin(email="phone.admin@example.org")
+    kept = make_trainer(name="何志明")
+    make_trainer(name="黄丽芳")
+    for n in range(30):
+        make_trainer(name=f"讲师{n:02d}")
+    basics = make_course("社会工作概论", topic="社工基础")
+    course = make_course("个案工作", trainers=[kept], status=PublicationStatus.DRAFT)
+    base = phone.base_url
+    phone.goto(f"{base}/login")
+    phone.fill("input[name=login]", admin.email)
+    phone.fill("input[name=password]", "correct-horse-9")
+    phone.click("form button[type=submit]")
+    phone.wait_for_load_state()
+
+    phone.goto(f"{base}/manage/courses/{course.id}")
+    assert phone.locator("input[name=trainer_ids]").count() == 1  # only the chosen one
+    assert fits_the_screen(phone)
+    search = phone.locator("#trainer_ids-search")
+    search.fill("黄")
+    phone.wait_for_selector("#trainer_ids .picker-option")
+    assert phone.locator("#trainer_ids .picker-option").all_inner_texts() == ["黄丽芳"]
+    search.press("ArrowDown")
+    search.press("Enter")  # picks; does not send the form
+    assert phone.locator("input[name=trainer_ids]:checked").count() == 2
+    phone.uncheck(f"input[name=trainer_ids][value='{kept.id}']")
+    prerequisites = phone.locator("#prerequisite_ids-search")
+    prerequisites.fill("概论")
+    phone.click("#prerequisite_ids .picker-option:has-text('社会工作概论')")
+    assert fits_the_screen(phone)
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_load_state()
+    db.session.rollback()
+    saved = db.session.get(Course, course.id)
+    assert [t.name for t in saved.trainers] == ["黄丽芳"]
+    assert [c.id for c in saved.prerequisites] == [basics.id]
 
 
 # --- the same rules for pages and API (issue 12 item 4) ------------------------------------------
@@ -1119,7 +1160,9 @@ def test_the_page_offers_and_accepts_the_same_programmes(login_as, trainer, draf
     client = login_as(trainer)
     assert client.get(f"/manage/courses/{draft.id}").status_code == 200
     form = form_of(rendered, "manage/course_form.html")
-    assert [value for value, _label in form.programme_id.choices] == [0, mine.id]
+    assert [value for value, _label in form.programme_id.choices] == [0]  # none chosen yet
+    offered = client.get("/manage/choices/programmes?q=").get_json()["items"]
+    assert [item["id"] for item in offered] == [mine.id]
     for programme in (archived, theirs):
         response = client.post(
             f"/manage/courses/{draft.id}", data=edit_form(draft, programme_id=str(programme.id))

@@ -7,8 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,15 +16,15 @@ from academy.access import STAFF, allow
 from academy.forms import show_errors
 from academy.manage import bp
 from academy.manage.forms import ButtonForm, CloneForm, CourseForm, ProgrammeForm, SessionForm
-from courses.db import db
+from courses.db import database_id, db
 from courses.errors import DomainError
-from courses.models import Course, CourseSession, Programme, PublicationStatus
+from courses.models import Course, Programme, PublicationStatus
+from courses.services import choices as choice_service
 from courses.services import courses as course_service
 from courses.services import permissions
 from courses.services import programmes as programme_service
-from courses.services.permissions import (
-    can_choose_trainers,
-)
+from courses.services.choices import Choice
+from courses.services.permissions import can_choose_trainers
 from courses.settings import from_local, to_local
 
 
@@ -42,6 +41,12 @@ def _number(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
+def _list_page(target: str) -> str:
+    """The page of the course list a button was pressed on (that list's address only)."""
+    index = url_for("manage.index")
+    return target if target == index or target.startswith(index + "?") else index
+
+
 def _flash_error(error: DomainError) -> None:
     messages = [str(m) for ms in error.fields.values() for m in ms]
     flash("；".join(messages) or str(error.message), "error")
@@ -50,39 +55,40 @@ def _flash_error(error: DomainError) -> None:
 # --- courses ------------------------------------------------------------------------------
 
 
-def _hours_and_counts(course_ids: list[int]) -> dict[int, tuple[int, float]]:
-    """Number of sessions and class hours of each course, in one statement."""
-    if not course_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(
-            CourseSession.course_id,
-            sa.func.count(CourseSession.id),
-            sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0),
-        )
-        .where(CourseSession.course_id.in_(course_ids))
-        .group_by(CourseSession.course_id)
-    ).all()
-    return {course_id: (int(n), round(float(h), 2)) for course_id, n, h in rows}
+COURSES_PER_PAGE = 20
+
+
+def _list_filters() -> tuple[str, PublicationStatus | None]:
+    raw = request.args.get("status", "")
+    status = PublicationStatus(raw) if raw in {s.value for s in PublicationStatus} else None
+    return request.args.get("q", "").strip()[:60], status
 
 
 @bp.get("/")
 @allow(STAFF)
 def index() -> str:
-    courses = course_service.managed_courses(current_user)
-    stats = _hours_and_counts([c.id for c in courses])
-    return render_template("manage/index.html", courses=courses, stats=stats, button=ButtonForm())
+    q, status = _list_filters()
+    page = course_service.managed_course_page(
+        current_user,
+        q=q,
+        status=status,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=COURSES_PER_PAGE,
+    )
+    return render_template(
+        "manage/index.html",
+        page=page,
+        counts=course_service.managed_status_counts(current_user),
+        q=q,
+        status=status,
+        button=ButtonForm(),
+    )
 
 
-def _course_form(course: Course | None) -> CourseForm:
+def _course_form(course: Course | None) -> tuple[CourseForm, dict[str, list[Choice]]]:
+    """The form and, for each picker, the choices shown as chosen: the course's own on a
+    first view, what was sent when a refused form is shown again."""
     form = CourseForm(obj=course) if course is not None else CourseForm()
-    programmes = programme_service.programme_choices(current_user, course)
-    form.programme_id.choices = [(0, _("— none —"))] + [(p.id, p.title) for p in programmes]
-    if can_choose_trainers(current_user):
-        form.trainer_ids.choices = [(t.id, t.name) for t in course_service.trainer_choices()]
-    form.prerequisite_ids.choices = [
-        (c.id, c.title) for c in course_service.course_choices(exclude=course)
-    ]
     if course is not None and request.method == "GET":
         form.level.data = course.level.value
         form.mode.data = course.mode.value
@@ -91,7 +97,27 @@ def _course_form(course: Course | None) -> CourseForm:
         form.prerequisite_ids.data = [c.id for c in course.prerequisites]
         for name in ("enrol_opens_at", "enrol_closes_at", "cancel_deadline"):
             getattr(form, name).data = _local(getattr(course, name))
-    return form
+    chosen = {
+        "programme_id": choice_service.chosen_programme(
+            current_user,
+            database_id(form.programme_id.data),
+            course.programme_id if course is not None else None,
+        ),
+        "prerequisite_ids": choice_service.chosen_courses(
+            choice_service.ids(form.prerequisite_ids.data or [])
+        ),
+        "trainer_ids": (
+            choice_service.chosen_trainers(choice_service.ids(form.trainer_ids.data or []))
+            if can_choose_trainers(current_user)
+            else []
+        ),
+    }
+    form.programme_id.choices = [(0, _("— none —"))] + [
+        (c.id, c.label) for c in chosen["programme_id"]
+    ]
+    form.trainer_ids.choices = [(c.id, c.label) for c in chosen["trainer_ids"]]
+    form.prerequisite_ids.choices = [(c.id, c.label) for c in chosen["prerequisite_ids"]]
+    return form, chosen
 
 
 def _course_data(form: CourseForm) -> dict[str, Any]:
@@ -121,7 +147,7 @@ def _course_data(form: CourseForm) -> dict[str, Any]:
 @bp.route("/courses/new", methods=["GET", "POST"])
 @allow(STAFF)
 def course_new() -> str | Response:
-    form = _course_form(None)
+    form, chosen = _course_form(None)
     if request.method == "GET":
         form.completion_threshold.data = Decimal("0.8")
     if form.validate_on_submit():
@@ -134,14 +160,14 @@ def course_new() -> str | Response:
             db.session.commit()
             flash(_("Course created. Now add its sessions."), "success")
             return redirect(url_for("manage.sessions", course_id=course.id))
-    return render_template("manage/course_form.html", form=form, course=None)
+    return render_template("manage/course_form.html", form=form, chosen=chosen, course=None)
 
 
 @bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
 @allow(STAFF, owns="course")
 def course_edit(course_id: int) -> str | Response:
     course = permissions.managed_course(current_user, course_id)
-    form = _course_form(course)
+    form, chosen = _course_form(course)
     if form.validate_on_submit():
         try:
             course_service.update_course(current_user, course, _course_data(form))
@@ -155,6 +181,7 @@ def course_edit(course_id: int) -> str | Response:
     return render_template(
         "manage/course_form.html",
         form=form,
+        chosen=chosen,
         course=course,
         clone_form=CloneForm(formdata=None, title=course.title),
         button=ButtonForm(),
@@ -184,7 +211,7 @@ def course_status(course_id: int) -> Response:
             flash(messages[course.status], "success")
     if request.form.get("next") == "edit":
         return redirect(url_for("manage.course_edit", course_id=course.id))
-    return redirect(url_for("manage.index"))
+    return redirect(_list_page(request.form.get("next", "")))
 
 
 @bp.post("/courses/<int:course_id>/clone")
@@ -206,6 +233,32 @@ def course_clone(course_id: int) -> Response:
     db.session.commit()
     flash(_("A draft copy was made. Check its sessions, then publish it."), "success")
     return redirect(url_for("manage.course_edit", course_id=copy.id))
+
+
+# --- what the forms' pickers offer -------------------------------------------------------
+
+
+@bp.get("/choices/<any(trainers, courses, programmes):kind>")
+@allow(STAFF)
+def choices(kind: str) -> Response:
+    """At most 20 trainers, courses or programmes matching ``q``, as JSON, for the
+    search-as-you-type pickers of the forms. ``exclude`` leaves out one course (the one
+    being edited); ``taught=1`` keeps the courses a trainer teaches."""
+    q = request.args.get("q", "")
+    limit = request.args.get("limit", type=int)
+    if kind == "trainers":
+        found = choice_service.find_trainers(current_user, q, limit)
+    elif kind == "programmes":
+        found = choice_service.find_programmes(current_user, q, limit)
+    else:
+        taught = request.args.get("taught") == "1" and not current_user.is_admin
+        found = choice_service.find_courses(
+            q,
+            exclude_id=database_id(request.args.get("exclude")),
+            taught_by=current_user if taught else None,
+            limit=limit,
+        )
+    return jsonify(items=[choice.as_json() for choice in found])
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -302,20 +355,18 @@ def session_delete(session_id: int) -> Response:
 # --- programmes (admins, and trainers for their own) ----------------------------------
 
 
-def _programme_form(programme: Programme | None) -> ProgrammeForm:
+def _programme_form(programme: Programme | None) -> tuple[ProgrammeForm, list[Choice]]:
+    """The form and the courses its picker shows as chosen (the programme's own on a first
+    view, what was sent when a refused form is shown again)."""
     form = ProgrammeForm(obj=programme) if programme is not None else ProgrammeForm()
-    courses = (
-        course_service.course_choices()
-        if current_user.is_admin
-        else course_service.managed_courses(current_user)
-    )
-    form.course_ids.choices = [(c.id, c.title) for c in courses]
     if programme is not None and request.method == "GET":
         form.level.data = programme.level.value if programme.level else ""
         form.course_ids.data = [c.id for c in programme.courses]
         if programme.required_hours is not None:
             form.required_hours.data = Decimal(str(programme.required_hours))
-    return form
+    chosen = choice_service.chosen_courses(choice_service.ids(form.course_ids.data or []))
+    form.course_ids.choices = [(c.id, c.label) for c in chosen]
+    return form, chosen
 
 
 def _programme_data(form: ProgrammeForm) -> dict[str, Any]:
@@ -335,7 +386,7 @@ def _programme_data(form: ProgrammeForm) -> dict[str, Any]:
 @allow(STAFF)
 def programme_list() -> str | Response:
     """Admins see every programme; a trainer the programmes they built."""
-    form = _programme_form(None)
+    form, chosen = _programme_form(None)
     if form.validate_on_submit():
         try:
             programme = programme_service.create_programme(current_user, _programme_data(form))
@@ -352,14 +403,14 @@ def programme_list() -> str | Response:
         page=request.args.get("page", 1, type=int),
         per_page=30,
     )
-    return render_template("manage/programmes.html", page=page, form=form)
+    return render_template("manage/programmes.html", page=page, form=form, chosen=chosen)
 
 
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
 @allow(STAFF, owns="programme")
 def programme_edit(programme_id: int) -> str | Response:
     programme = permissions.managed_programme(current_user, programme_id)
-    form = _programme_form(programme)
+    form, chosen = _programme_form(programme)
     if form.validate_on_submit():
         try:
             programme_service.update_programme(current_user, programme, _programme_data(form))
@@ -373,6 +424,7 @@ def programme_edit(programme_id: int) -> str | Response:
     return render_template(
         "manage/programme_form.html",
         form=form,
+        chosen=chosen,
         programme=programme,
         button=ButtonForm(),
         clone_form=CloneForm(formdata=None, title=programme.title),

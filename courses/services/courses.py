@@ -56,6 +56,8 @@ from courses.models import (
     CourseLevel,
     CourseMode,
     CourseSession,
+    Enrolment,
+    EnrolmentStatus,
     Programme,
     PublicationStatus,
     Role,
@@ -65,6 +67,8 @@ from courses.models import (
     course_prerequisites,
 )
 from courses.services import attendance, audit, enrolments
+from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+from courses.services.pagination import Page, paginate_rows
 from courses.services.permissions import (
     can_choose_trainers,
     can_manage_programme,
@@ -273,6 +277,100 @@ def managed_courses(actor: User) -> list[Course]:
     if not actor.is_admin:
         statement = statement.where(Course.trainers.any(User.id == actor.id))
     return list(db.session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class ManagedCourse:
+    """A line of the management list: the course and its figures, counted in SQL."""
+
+    course: Course
+    session_count: int
+    class_hours: float
+    pending: int
+    waitlisted: int
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.course, name)
+
+
+def managed_course_page(
+    actor: User,
+    *,
+    q: str | None = None,
+    status: PublicationStatus | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[ManagedCourse]:
+    """One page of the courses ``actor`` manages (all for admins), newest first, with
+    their sessions, class hours and waiting enrolments: the count, the page and the
+    trainers of its courses, whatever the number of courses.
+
+    ``q`` searches the title, the topic and the trainers' names."""
+    sessions = (
+        sa.select(
+            CourseSession.course_id.label("course_id"),
+            sa.func.count(CourseSession.id).label("n"),
+            sa.func.coalesce(sa.func.sum(CourseSession.class_hours), 0).label("hours"),
+        )
+        .group_by(CourseSession.course_id)
+        .subquery("session_figures")
+    )
+    waiting = (
+        sa.select(
+            Enrolment.course_id.label("course_id"),
+            sa.func.sum(sa.case((Enrolment.status == EnrolmentStatus.PENDING, 1), else_=0)).label(
+                "pending"
+            ),
+            sa.func.sum(
+                sa.case((Enrolment.status == EnrolmentStatus.WAITLISTED, 1), else_=0)
+            ).label("waitlisted"),
+        )
+        .where(Enrolment.status.in_((EnrolmentStatus.PENDING, EnrolmentStatus.WAITLISTED)))
+        .group_by(Enrolment.course_id)
+        .subquery("waiting_figures")
+    )
+    statement = (
+        sa.select(
+            Course,
+            sa.func.coalesce(sessions.c.n, 0),
+            sa.func.coalesce(sessions.c.hours, 0),
+            sa.func.coalesce(waiting.c.pending, 0),
+            sa.func.coalesce(waiting.c.waitlisted, 0),
+        )
+        .outerjoin(sessions, sessions.c.course_id == Course.id)
+        .outerjoin(waiting, waiting.c.course_id == Course.id)
+        .order_by(Course.created_at.desc(), Course.id.desc())
+    )
+    if not actor.is_admin:
+        statement = statement.where(Course.trainers.any(User.id == actor.id))
+    if status is not None:
+        statement = statement.where(Course.status == status)
+    term = clean_text(q)[:60]
+    if term:
+        pattern = like_pattern(term)
+        statement = statement.where(
+            sa.or_(
+                Course.title.ilike(pattern, escape=LIKE_ESCAPE),
+                Course.topic.ilike(pattern, escape=LIKE_ESCAPE),
+                Course.trainers.any(User.name.ilike(pattern, escape=LIKE_ESCAPE)),
+            )
+        )
+    rows = paginate_rows(statement, page, per_page)
+    items = [
+        ManagedCourse(course, int(n), round(float(hours), 2), int(pending), int(waitlisted))
+        for course, n, hours, pending, waitlisted in rows.items
+    ]
+    return Page(items=items, total=rows.total, page=rows.page, per_page=rows.per_page)
+
+
+def managed_status_counts(actor: User) -> dict[PublicationStatus, int]:
+    """How many of the courses ``actor`` manages are in each state, in one statement."""
+    statement = sa.select(Course.status, sa.func.count()).group_by(Course.status)
+    if not actor.is_admin:
+        statement = statement.where(Course.trainers.any(User.id == actor.id))
+    counts = dict.fromkeys(PublicationStatus, 0)
+    counts.update({status: int(n) for status, n in db.session.execute(statement)})
+    return counts
 
 
 def trainer_choices() -> list[User]:

@@ -83,12 +83,19 @@ def list_programmes(
     return paginate(statement, page, per_page)
 
 
-def programme_choices(actor: User, course: Course | None = None) -> list[Programme]:
-    """The programmes ``actor`` may put ``course`` into — those they manage and that are
-    not archived — and the one it is in now: what ``courses.update_course`` accepts."""
+def offered_to(actor: User) -> sa.ColumnElement[bool]:
+    """The programmes ``actor`` may put a course into: those they manage and that are not
+    archived (what ``courses.update_course`` accepts)."""
     offered: sa.ColumnElement[bool] = Programme.status != PublicationStatus.ARCHIVED
     if not actor.is_admin:
         offered = sa.and_(offered, Programme.created_by_id == actor.id)
+    return offered
+
+
+def programme_choices(actor: User, course: Course | None = None) -> list[Programme]:
+    """The programmes ``actor`` may put ``course`` into (``offered_to``) and the one it
+    is in now: what ``courses.update_course`` accepts."""
+    offered = offered_to(actor)
     if course is not None and course.programme_id is not None:
         offered = sa.or_(offered, Programme.id == course.programme_id)
     return list(
