@@ -129,6 +129,9 @@ def seed_demo_command(year: int | None, scale: int) -> None:
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(_format_domain_error(error)) from None
+    db.session.commit()
+    demo_data.refresh_statistics()
+    db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(summary.describe())
     click.echo(f"Seeded in {elapsed:.1f} s.")
@@ -148,6 +151,9 @@ def demo_command(host: str, port: int) -> None:
     if demo_data.is_empty():
         click.echo("Loading demo data …")
         summary = demo_data.seed()
+        db.session.commit()
+        demo_data.refresh_statistics()
+        db.session.commit()
         click.echo(summary.describe())
     click.echo(f"\nDemo accounts (password for all: {demo_data.DEMO_PASSWORD}):")
     for account in demo_data.DEMO_ACCOUNTS:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
 
 from academy import create_app
+from academy.access import PUBLIC, allow
 from academy.catalogue.views import catalogue_filters
 from courses.db import db
 from courses.models import CourseLevel, CourseMode
@@ -146,6 +147,7 @@ baseline = Blueprint("baseline", __name__, url_prefix="/bench/baseline")
 
 
 @baseline.get("/courses")
+@allow(PUBLIC)
 def baseline_courses() -> str:
     filters = catalogue_filters()
     page_number = request.args.get("page", 1, type=int) or 1
@@ -161,6 +163,7 @@ def baseline_courses() -> str:
 
 
 @baseline.get("/api/courses")
+@allow(PUBLIC)
 def baseline_api_courses() -> Any:
     rows, total, _topics = _fetch({}, API_PAGE_SIZE, 0)
     items = [

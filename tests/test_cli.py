@@ -128,6 +128,36 @@ def test_the_command_lists_its_own_commands(cli):
         assert command in result.output
 
 
+def _last_analyze(table: str) -> object:
+    """When ``table`` was last analysed by hand (PostgreSQL), read on a fresh connection."""
+    with db.engine.connect() as conn:
+        return conn.scalar(
+            sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = :t"),
+            {"t": table},
+        )
+
+
+def test_seed_demo_commits_the_load_then_analyses_every_table(cli):
+    postgres = db.engine.dialect.name == "postgresql"
+    before = _last_analyze("courses") if postgres else None
+
+    result = cli("seed-demo", "--year", "2025")
+
+    assert result.exit_code == 0, result.output
+    assert "Seeded in" in result.output
+    db.session.remove()
+    with db.engine.connect() as conn:  # committed: another connection sees the load
+        assert conn.scalar(sa.text("SELECT count(*) FROM courses")) >= 42
+    if postgres:
+        after = _last_analyze("courses")
+        assert after is not None and (before is None or after > before)
+        return
+    with db.engine.begin() as conn:
+        analysed = conn.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'courses'"))
+        conn.execute(sa.text("DELETE FROM sqlite_stat1"))  # later tests plan on empty tables
+    assert analysed > 0
+
+
 def academy(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     command = str(Path(sys.executable).with_name("academy"))
     return subprocess.run(

@@ -16,9 +16,10 @@ hash salts and session nonces), which must never be predictable.
 course, each with its own trainers and learners; intake 1 is identical at any scale.
 
 This is a bulk loader for the command line (``academy seed-demo`` and ``academy demo``):
-rows are written with Core ``INSERT`` statements in batches, with ids chosen here, and —
-unlike every other service — :func:`seed` commits its own single transaction at the
-end, so that a failure leaves nothing half-loaded and the caller has nothing to add.
+rows are written with Core ``INSERT`` statements in batches, with ids chosen here, all in
+the caller's one transaction, so that a failure leaves nothing half-loaded. Like every
+service, :func:`seed` does not commit; the command does, and then runs
+:func:`refresh_statistics` (``ANALYZE``) so that the planner knows the tables' sizes.
 
 This module is the interface; the parts live beside it: ``catalogue`` (the year as
 data), ``people`` (demo accounts, names and phone numbers), ``loader`` (:func:`seed`
@@ -27,7 +28,7 @@ and the intake-by-intake loader), ``rosters`` (enrolments, attendance, feedback)
 ``summary`` (:class:`SeedSummary`).
 """
 
-from courses.services.demo_data.loader import current_year, is_empty, seed
+from courses.services.demo_data.loader import current_year, is_empty, refresh_statistics, seed
 from courses.services.demo_data.people import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from courses.services.demo_data.summary import SeedSummary
 
@@ -38,5 +39,6 @@ __all__ = [
     "SeedSummary",
     "current_year",
     "is_empty",
+    "refresh_statistics",
     "seed",
 ]

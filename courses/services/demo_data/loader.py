@@ -1,5 +1,5 @@
 """The loader: checks, then one intake after another — people, programmes, courses with
-their sessions and rosters, next year's drafts — and a single commit at the end."""
+their sessions and rosters, next year's drafts — all in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def current_year() -> int:
 
 
 def seed(year: int | None = None, scale: int = 1, *, now: datetime | None = None) -> SeedSummary:
-    """Load the demo academy for ``year`` (default: this year in Asia/Shanghai) and commit.
+    """Load the demo academy for ``year`` (default: this year in Asia/Shanghai), in the
+    current transaction: the caller commits, then calls :func:`refresh_statistics`.
 
     ``scale`` multiplies intakes, trainers, learners and everything they generate.
     ``now`` (default: the current time) separates what already happened — attendance,
@@ -88,14 +89,18 @@ def seed(year: int | None = None, scale: int = 1, *, now: datetime | None = None
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     loader = _Loader(year=year, scale=scale, now=now.astimezone(UTC))
-    summary = loader.run()
-    db.session.commit()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Fresh statistics after a bulk load, or the planner keeps its empty-table
-        # estimates (a scan of every user to find a page's trainers) until autovacuum.
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
-    return summary
+    return loader.run()
+
+
+def refresh_statistics() -> None:
+    """``ANALYZE`` every table, to run once the load is committed.
+
+    Without fresh statistics after a bulk load PostgreSQL's planner keeps its
+    empty-table estimates (a scan of every user to find a page's trainers) until
+    autovacuum comes by, and SQLite's has none at all (``sqlite_stat1``), so the first
+    catalogue requests would be slow.
+    """
+    db.session.execute(sa.text("ANALYZE"))
 
 
 class _Loader:
