@@ -146,6 +146,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/manage/courses/<int:course_id>/status", "POST"): "staff:course",
     ("/manage/courses/new", "GET"): "staff",
     ("/manage/courses/new", "POST"): "staff",
+    ("/manage/choices/<any(trainers, courses, programmes):kind>", "GET"): "staff",
     ("/manage/enrolments/<int:enrolment_id>/<action>", "POST"): "staff:enrolment",
     ("/manage/feedback", "GET"): "staff",
     ("/manage/programmes", "GET"): "staff",
@@ -206,6 +207,8 @@ ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 UNKNOWN_ID = 987_654
 #: Values of the arguments that are not ids of the world's rows.
 WORDS = {"level": "social_worker", "action": "approve", "kind": "csv"}
+#: Where a word differs between routes: the courses picker of the course form.
+ROUTE_WORDS = {"/manage/choices/<any(trainers, courses, programmes):kind>": {"kind": "courses"}}
 
 
 def url_map_pairs(app: Flask) -> set[tuple[str, str]]:
@@ -314,7 +317,7 @@ def build_world(rule: str, actors: tuple[str, ...], per_actor: int = 1) -> World
 
 
 def url_for_rule(rule: str, ids: dict[str, int | str]) -> str:
-    words = dict(WORDS, token=ids.get("calendar_token", "unknown"))
+    words = dict(WORDS, token=ids.get("calendar_token", "unknown"), **ROUTE_WORDS.get(rule, {}))
 
     def value(match: re.Match[str]) -> str:
         name = match.group(2)

@@ -3,7 +3,6 @@ counted and shown, never a crash. The reports below are wrk 4.1's own output."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,7 +117,6 @@ class _Server(ThreadingHTTPServer):
         pass  # wrk hangs up on the requests still running when its time is over
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_waits_past_its_default_timeout_for_a_slow_answer():
     server = _Server(("127.0.0.1", 0), _Slow)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
