@@ -214,7 +214,7 @@ def test_the_roll_call_of_300_is_a_page_of_50_in_bounded_size_and_statements(
     assert len(response.data) < MAX_PAGE_BYTES
     assert len(selects(statements)) <= 12
     assert names(html) == [f"学员{n:03d}" for n in range(50)]
-    assert "未点名 (300)" in html or "Not yet marked (300)" in html
+    assert "未标记 (300)" in html or "Not yet marked (300)" in html
     html = client.get(links(html, "next")[0]).get_data(as_text=True)
     assert names(html) == [f"学员{n:03d}" for n in range(50, 100)]
     found = names(client.get(f"{url}?q=学员2").get_data(as_text=True))
