@@ -5,12 +5,20 @@ that does not grow with the rows (SPEC §4 Speed; STYLE 10)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+import sqlalchemy as sa
 
 from courses.db import db
-from courses.models import Course, EnrolmentStatus, PublicationStatus
+from courses.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    Course,
+    EnrolmentStatus,
+    PublicationStatus,
+)
 from tests.factories import (
     make_admin,
     make_course,
@@ -148,3 +156,108 @@ def test_a_status_button_on_the_list_returns_to_the_same_page(app_ctx, trainer, 
             f"/manage/courses/{course.id}/status", data={"status": "draft", "next": elsewhere}
         )
         assert response.headers["Location"] == "/manage/"
+
+
+# --- a course of 300 learners: its roster and a session's roll-call ---------------------------
+
+
+@pytest.fixture
+def big_course(app_ctx, trainer):  # type: ignore[no-untyped-def]
+    """A course of 300 enrolled learners named 学员000…学员299 and one session of it."""
+    course = make_course("社工考前培训", trainers=[trainer], capacity=None)
+    session = make_session(course, starts_at=datetime.now(UTC) + timedelta(minutes=5))
+    learners = [
+        make_user(f"学员{n:03d}", phone=f"1370000{n:04d}", email=f"learner{n}@example.org")
+        for n in range(300)
+    ]
+    for learner in learners:
+        make_enrolment(course, learner)
+    return course, session, learners
+
+
+def names(html: str) -> list[str]:
+    return re.findall(r'<th scope="row" class="cell-title">(?:<input[^>]*>)?(学员\d{3})', html)
+
+
+def test_the_roster_of_300_comes_50_at_a_time_with_a_search(
+    login_as, trainer, big_course, count_queries
+):
+    course, _session, _learners = big_course
+    client = login_as(trainer)
+    url = f"/manage/courses/{course.id}/enrolments"
+    with count_queries() as statements:
+        response = client.get(url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and len(response.data) < MAX_PAGE_BYTES
+    assert len(selects(statements)) <= 10
+    assert len(names(html)) == 50
+    seen = names(html)
+    next_pages = links(html, "next")
+    while next_pages:
+        html = client.get(next_pages[0]).get_data(as_text=True)
+        seen += names(html)
+        next_pages = links(html, "next")
+    assert sorted(seen) == [f"学员{n:03d}" for n in range(300)]
+    assert names(client.get(f"{url}?q=13700000123").get_data(as_text=True)) == ["学员123"]
+
+
+def test_the_roll_call_of_300_is_a_page_of_50_in_bounded_size_and_statements(
+    login_as, trainer, big_course, count_queries
+):
+    _course, session, _learners = big_course
+    client = login_as(trainer)
+    url = f"/manage/sessions/{session.id}/attendance"
+    with count_queries() as statements:
+        response = client.get(url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert len(response.data) < MAX_PAGE_BYTES
+    assert len(selects(statements)) <= 12
+    assert names(html) == [f"学员{n:03d}" for n in range(50)]
+    assert "未标记 (300)" in html or "Not yet marked (300)" in html
+    html = client.get(links(html, "next")[0]).get_data(as_text=True)
+    assert names(html) == [f"学员{n:03d}" for n in range(50, 100)]
+    found = names(client.get(f"{url}?q=学员2").get_data(as_text=True))
+    assert found == [f"学员{n}" for n in range(200, 250)]  # 100 match: the first page
+    assert names(client.get(f"{url}?q=13700000277").get_data(as_text=True)) == ["学员277"]
+
+
+def test_a_trainer_marks_all_300_from_the_paged_roll_call(login_as, trainer, big_course):
+    _course, session, learners = big_course
+    client = login_as(trainer)
+    url = f"/manage/sessions/{session.id}/attendance"
+    by_name = {learner.name: learner for learner in learners}
+
+    # Page 2: one absent, the others of that page present.
+    page_two = [by_name[f"学员{n:03d}"] for n in range(50, 100)]
+    form = {"shown": [str(u.id) for u in page_two], "rest": "page"}
+    form[f"status-{page_two[0].id}"] = "absent"
+    response = client.post(f"{url}?page=2", data=form)
+    assert response.status_code == 302 and response.headers["Location"] == f"{url}?page=2"
+    marked = statuses()
+    assert len(marked) == 50 and marked[page_two[0].id] == AttendanceStatus.ABSENT
+    assert set(marked) == {u.id for u in page_two}
+
+    # A name found by the search: late; then everyone not yet marked, on every page.
+    late = by_name["学员277"]
+    response = client.post(
+        f"{url}?q=学员277",
+        data={"shown": str(late.id), f"status-{late.id}": "late", f"minutes-{late.id}": "100"},
+    )
+    assert response.headers["Location"] == f"{url}?q=%E5%AD%A6%E5%91%98277"
+    response = client.post(url, data={"rest": "present"})
+    assert response.status_code == 302
+    marked = statuses()
+    assert len(marked) == 300
+    assert marked[late.id] == AttendanceStatus.LATE
+    assert marked[page_two[0].id] == AttendanceStatus.ABSENT  # not overwritten
+    assert sum(1 for s in marked.values() if s == AttendanceStatus.PRESENT) == 298
+    html = client.get(f"{url}?show=unmarked").get_data(as_text=True)
+    assert names(html) == []
+    assert names(client.get(f"{url}?show=absent").get_data(as_text=True)) == ["学员050"]
+
+
+def statuses() -> dict[int, AttendanceStatus]:
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(AttendanceRecord.user_id, AttendanceRecord.status))
+    return dict(rows.all())

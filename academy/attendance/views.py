@@ -30,7 +30,7 @@ from academy.access import PUBLIC, STAFF, USER, allow
 from academy.attendance import bp
 from academy.attendance.forms import CheckinForm, WindowForm
 from academy.manage.forms import ButtonForm
-from courses.db import db, utcnow
+from courses.db import database_id, db, utcnow
 from courses.errors import DomainError
 from courses.models import AttendanceStatus, CourseSession
 from courses.services import attendance, checkin, checkin_passes, permissions
@@ -46,6 +46,8 @@ ROLL_CALL_STATUSES = (
     AttendanceStatus.ABSENT,
     AttendanceStatus.EXCUSED,
 )
+ROLL_CALL_FILTERS = frozenset({attendance.UNMARKED, *(s.value for s in ROLL_CALL_STATUSES)})
+ROLL_CALL_PER_PAGE = 50
 
 
 def _qr_svg(url: str) -> Markup:
@@ -386,35 +388,58 @@ def close_checkin(session_id: int) -> Response:
     return redirect(url_for(".roll_call", session_id=session.id))
 
 
+def _roll_call_filters() -> dict[str, Any]:
+    """The roll-call's search, filter and page, as given (and kept by its links)."""
+    show = request.args.get("show", "")
+    if show not in ROLL_CALL_FILTERS:
+        show = ""
+    page = request.args.get("page", 1, type=int) or 1
+    filters = {"q": request.args.get("q", "").strip()[:60], "show": show, "page": page}
+    return {name: value for name, value in filters.items() if value and value != 1}
+
+
 @bp.route("/manage/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 @allow(STAFF, owns="session")
 def roll_call(session_id: int) -> Any:
-    """Roll-call (点名) for the whole roster on one page, and later corrections. Only
-    the rows whose status or minutes were changed are sent to the service."""
+    """Roll-call (点名) and later corrections, a page of the roster at a time with a
+    search. Only the rows whose status or minutes were changed are sent to the service;
+    "the others are present" marks the learners without a record, on the page or in
+    the whole session."""
     session = permissions.managed_session(current_user, session_id)
-    lines = attendance.session_roster(current_user, session)
+    filters = _roll_call_filters()
+    back = url_for(".roll_call", session_id=session.id, **filters)
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
-        marks = _changed_marks(lines)
+        marks = _changed_marks(session)
         try:
             attendance.mark(current_user, session, marks)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
-            return redirect(url_for(".roll_call", session_id=session.id))
+            return redirect(back)
         if marks:
             flash(_("Attendance saved for %(n)s learners.", n=len(marks)), "success")
         else:
             flash(_("Nothing was changed."), "info")
-        return redirect(url_for(".roll_call", session_id=session.id))
+        return redirect(back)
+    page = attendance.session_roster_page(
+        current_user,
+        session,
+        q=filters.get("q"),
+        show=filters.get("show"),
+        page=filters.get("page", 1),
+        per_page=ROLL_CALL_PER_PAGE,
+    )
     opens, closes = checkin.window(session)
     return render_template(
         "attendance/roll_call.html",
         session=session,
         course=session.course,
-        lines=lines,
+        page=page,
+        counts=attendance.roll_call_counts(session),
+        filters=filters,
         statuses=ROLL_CALL_STATUSES,
         full_minutes=attendance.session_minutes(session),
         button=ButtonForm(),
@@ -425,12 +450,33 @@ def roll_call(session_id: int) -> Any:
     )
 
 
-def _changed_marks(lines: list[attendance.RosterLine]) -> list[dict[str, Any]]:
-    rest = "present" if request.form.get("rest") == "present" else ""
+def _posted_ids(*prefixes: str) -> list[int]:
+    found = []
+    for key in request.form:
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                found.append(database_id(key.removeprefix(prefix)))
+    return [i for i in dict.fromkeys(found) if i is not None]
+
+
+def _changed_marks(session: CourseSession) -> list[dict[str, Any]]:
+    """The marks the roll-call form changes. ``rest=page`` marks present the learners of
+    the page (``shown``) without a record; ``rest=present`` those of the whole session."""
+    rest = request.form.get("rest", "")
+    rest_ids: list[int] = []
+    if rest == "page":
+        rest_ids = [i for i in map(database_id, request.form.getlist("shown")) if i is not None]
+    elif rest == "present":
+        rest_ids = attendance.unmarked_learner_ids(current_user, session)
+    wanted = list(dict.fromkeys(_posted_ids("status-", "minutes-") + rest_ids))
+    lines = attendance.session_roster_lines(current_user, session, wanted)
+    resting = set(rest_ids)
     marks = []
     for line in lines:
         user_id = line.user.id
-        status = request.form.get(f"status-{user_id}", "") or rest
+        status = request.form.get(f"status-{user_id}", "")
+        if not status and user_id in resting and line.record is None:
+            status = "present"
         minutes_text = request.form.get(f"minutes-{user_id}", "").strip()
         if not status:
             continue
@@ -460,4 +506,4 @@ def unmark(session_id: int, user_id: int) -> Response:
     attendance.unmark(current_user, session, user_id)
     db.session.commit()
     flash(_("The record now follows what was measured again."), "success")
-    return redirect(url_for(".roll_call", session_id=session.id))
+    return redirect(url_for(".roll_call", session_id=session.id, **_roll_call_filters()))

@@ -79,6 +79,8 @@ from courses.models import (
     VideoProgress,
 )
 from courses.services import audit, permissions
+from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+from courses.services.pagination import Page, paginate_rows
 from courses.settings import minutes_per_class_hour
 
 #: Enrolments whose learners attend sessions and earn credit.
@@ -1074,11 +1076,13 @@ class RosterLine:
     record: AttendanceRecord | None
 
 
-def session_roster(actor: User, session: CourseSession) -> list[RosterLine]:
-    """The session's attending learners with their records (trainers and admins), in
-    one statement, by name."""
-    require_session_manager(actor, session)
-    rows = db.session.execute(
+#: The roll-call's filter for learners without any record yet.
+UNMARKED = "unmarked"
+
+
+def _roster_statement(session: CourseSession) -> sa.Select[Any]:
+    """The session's attending learners with their records, by name."""
+    return (
         sa.select(User, Enrolment, AttendanceRecord)
         .join(Enrolment, Enrolment.user_id == User.id)
         .outerjoin(
@@ -1090,8 +1094,85 @@ def session_roster(actor: User, session: CourseSession) -> list[RosterLine]:
             Enrolment.status.in_(ATTENDING_STATUSES),
         )
         .order_by(User.name, User.id)
-    ).all()
+    )
+
+
+def session_roster_page(
+    actor: User,
+    session: CourseSession,
+    *,
+    q: str | None = None,
+    show: AttendanceStatus | str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[RosterLine]:
+    """One page of the session's roll-call (trainers and admins), by name, in two
+    statements: ``q`` searches name, phone and e-mail; ``show`` keeps the learners with
+    that status, or (``UNMARKED``) those without a record yet."""
+    require_session_manager(actor, session)
+    statement = _roster_statement(session)
+    if show == UNMARKED:
+        statement = statement.where(AttendanceRecord.id.is_(None))
+    elif show:
+        statement = statement.where(AttendanceRecord.status == AttendanceStatus(show))
+    term = (q or "").strip()[:60]
+    if term:
+        pattern = like_pattern(term)
+        statement = statement.where(
+            sa.or_(
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+                User.phone.ilike(pattern, escape=LIKE_ESCAPE),
+                User.email.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    rows = paginate_rows(statement, page, per_page)
+    lines = [RosterLine(user, enrolment, record) for user, enrolment, record in rows.items]
+    return Page(items=lines, total=rows.total, page=rows.page, per_page=rows.per_page)
+
+
+def session_roster_lines(
+    actor: User, session: CourseSession, user_ids: list[int]
+) -> list[RosterLine]:
+    """The roll-call lines of the attending learners among ``user_ids``, in one statement
+    (the rows a roll-call form sent)."""
+    require_session_manager(actor, session)
+    if not user_ids:
+        return []
+    rows = db.session.execute(_roster_statement(session).where(User.id.in_(user_ids))).all()
     return [RosterLine(user, enrolment, record) for user, enrolment, record in rows]
+
+
+def unmarked_learner_ids(actor: User, session: CourseSession) -> list[int]:
+    """The attending learners without any record for the session yet, by name."""
+    require_session_manager(actor, session)
+    statement = _roster_statement(session).where(AttendanceRecord.id.is_(None))
+    return list(db.session.scalars(statement.with_only_columns(User.id)))
+
+
+def roll_call_counts(session: CourseSession) -> dict[str, int]:
+    """How many attending learners have each status, how many none yet (``UNMARKED``)
+    and how many attend in all (``"all"``): two statements."""
+    rows = db.session.execute(
+        sa.select(AttendanceRecord.status, sa.func.count())
+        .join(
+            Enrolment,
+            sa.and_(
+                Enrolment.user_id == AttendanceRecord.user_id,
+                Enrolment.course_id == session.course_id,
+            ),
+        )
+        .where(
+            AttendanceRecord.session_id == session.id,
+            Enrolment.status.in_(ATTENDING_STATUSES),
+        )
+        .group_by(AttendanceRecord.status)
+    ).all()
+    counts: dict[str, int] = {status.value: 0 for status in AttendanceStatus}
+    counts.update({status.value: int(n) for status, n in rows})
+    attending = attending_count(session)
+    counts["all"] = attending
+    counts[UNMARKED] = max(attending - sum(int(n) for _status, n in rows), 0)
+    return counts
 
 
 def checked_in_count(session: CourseSession) -> int:

@@ -270,15 +270,6 @@ def default_class_hours(starts_at: datetime, ends_at: datetime) -> float:
     return round(minutes / minutes_per_class_hour(), 2)
 
 
-def managed_courses(actor: User) -> list[Course]:
-    """The courses ``actor`` manages (all for admins), newest first, in one statement
-    (trainers load in one more)."""
-    statement = sa.select(Course).order_by(Course.created_at.desc(), Course.id.desc())
-    if not actor.is_admin:
-        statement = statement.where(Course.trainers.any(User.id == actor.id))
-    return list(db.session.scalars(statement))
-
-
 @dataclass(frozen=True)
 class ManagedCourse:
     """A line of the management list: the course and its figures, counted in SQL."""
@@ -371,25 +362,6 @@ def managed_status_counts(actor: User) -> dict[PublicationStatus, int]:
     counts = dict.fromkeys(PublicationStatus, 0)
     counts.update({status: int(n) for status, n in db.session.execute(statement)})
     return counts
-
-
-def trainer_choices() -> list[User]:
-    """Active users with the trainer role, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == Role.TRAINER, User.is_active.is_(True))
-            .order_by(User.name, User.id)
-        )
-    )
-
-
-def course_choices(exclude: Course | None = None) -> list[Course]:
-    statement = sa.select(Course).order_by(Course.title, Course.id)
-    if exclude is not None and exclude.id is not None:
-        statement = statement.where(Course.id != exclude.id)
-    return list(db.session.scalars(statement))
 
 
 # --- courses --------------------------------------------------------------------------------
