@@ -5,16 +5,18 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import enum
+import functools
 import select
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -120,6 +122,30 @@ def set_write_intent(value: bool) -> None:
     every request that may change data (POST, PUT, PATCH, DELETE). PostgreSQL ignores it.
     """
     _sqlite_write_intent.set(value)
+
+
+S = TypeVar("S")
+
+
+def dialect_statement(build: Callable[[Callable[..., Any]], S]) -> Callable[[], S]:
+    """A statement that needs ``INSERT … ON CONFLICT`` (PostgreSQL's and SQLite's own
+    ``insert``), built once per dialect::
+
+        @dialect_statement
+        def _store(insert):
+            return insert(Heartbeat.__table__).on_conflict_do_nothing()
+
+        db.session.execute(_store(), rows)
+    """
+
+    @functools.cache
+    def built(dialect: str) -> S:
+        return build(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+
+    def statement() -> S:
+        return built(db.session.get_bind().dialect.name)
+
+    return statement
 
 
 @contextmanager

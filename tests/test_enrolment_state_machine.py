@@ -34,7 +34,7 @@ from courses.models import (
     User,
 )
 from courses.services import courses as course_service
-from courses.services import enrolments, rosters
+from courses.services import enrolments, lookups, rosters
 from tests.conftest import KEEP_TABLES
 from tests.factories import make_course, make_trainer, make_user
 
@@ -201,7 +201,7 @@ class EnrolmentMachine(RuleBasedStateMachine):
     def _cancel(self, enrolment_id: int, *, by_trainer: bool) -> None:
         learner_id = self.owner[enrolment_id][0]
         actor = self._user(self.trainer_id if by_trainer else learner_id)
-        enrolment = enrolments.get_enrolment(enrolment_id)
+        enrolment = lookups.get_enrolment(enrolment_id)
         if self.status[enrolment_id] not in CANCELLABLE:
             with pytest.raises(ValidationFailed) as raised:
                 enrolments.cancel(actor, enrolment, reason="名额调整", now=NOW)
@@ -226,7 +226,7 @@ class EnrolmentMachine(RuleBasedStateMachine):
     @rule(enrolment=enrolment_ids, approve=st.booleans())
     def decide(self, enrolment: int, approve: bool) -> None:
         trainer = self._user(self.trainer_id)
-        row = enrolments.get_enrolment(enrolment)
+        row = lookups.get_enrolment(enrolment)
         act = enrolments.approve if approve else enrolments.reject
         if self.status[enrolment] != PENDING:
             with pytest.raises(ValidationFailed) as raised:
@@ -248,7 +248,7 @@ class EnrolmentMachine(RuleBasedStateMachine):
     @rule(enrolment=enrolment_ids)
     def promote(self, enrolment: int) -> None:
         trainer = self._user(self.trainer_id)
-        row = enrolments.get_enrolment(enrolment)
+        row = lookups.get_enrolment(enrolment)
         if self.status[enrolment] != WAITLISTED:
             with pytest.raises(ValidationFailed) as raised:
                 enrolments.promote(trainer, row, now=NOW)

@@ -17,7 +17,7 @@ from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import DATABASE_ID, error_responses
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus
-from courses.services import attendance, checkin
+from courses.services import attendance, checkin, lookups
 
 blp = Blueprint("api_attendance", __name__, url_prefix="/api/v1", description="attendance")
 
@@ -143,7 +143,7 @@ def _window(session: Any) -> dict[str, Any]:
 def open_window(data: dict[str, Any], session_id: int) -> dict[str, Any]:
     """Open check-in (the session's trainers and admins): a new fallback code and the
     window, by default 30 minutes either side of the start."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     checkin.open_checkin(current_api_user(), session, data["opens_at"], data["closes_at"])
     reply = _window(session)
     db.session.commit()
@@ -157,7 +157,7 @@ def open_window(data: dict[str, Any], session_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def close_window(session_id: int) -> dict[str, Any]:
     """End the check-in window now; check-out stays possible until after the end."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     checkin.close_checkin(current_api_user(), session)
     reply = _window(session)
     db.session.commit()
@@ -171,7 +171,7 @@ def close_window(session_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def current_token(session_id: int) -> dict[str, Any]:
     """The rotating token to show now, and the check-in link that carries it."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     shown = checkin.current_token(current_api_user(), session)
     url = url_for("attendance.checkin", session_id=session.id, t=shown.token, _external=True)
     return {"token": shown.token, "expires_at": shown.expires_at, "url": url}
@@ -187,7 +187,7 @@ def current_token(session_id: int) -> dict[str, Any]:
 def check_in(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Check in (or, with ``"action": "checkout"``, out) with the QR code's token or the
     fallback code. Refused attempts are rate-limited per learner."""
-    session = attendance.get_session(data["session_id"])
+    session = lookups.get_session(data["session_id"])
     result = checkin.check(
         current_api_user(),
         session,
@@ -211,7 +211,7 @@ def check_in(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @blp.doc(security=BEARER)
 def list_attendance(session_id: int) -> list[AttendanceRecord]:
     """Every attendance record of the session (its trainers and admins)."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     attendance.require_session_manager(current_api_user(), session)
     return list(
         db.session.scalars(
@@ -231,7 +231,7 @@ def list_attendance(session_id: int) -> list[AttendanceRecord]:
 def roll_call(marks: list[dict[str, Any]], session_id: int) -> list[dict[str, Any]]:
     """Roll-call and corrections: ``[{"user_id", "status", "minutes"?}]``, all or
     nothing; every change is audited and completion re-evaluated."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     records = attendance.mark(current_api_user(), session, marks)
     reply = [_snapshot(record) for record in records]
     db.session.commit()
@@ -245,7 +245,7 @@ def roll_call(marks: list[dict[str, Any]], session_id: int) -> list[dict[str, An
 @blp.doc(security=BEARER)
 def unmark(session_id: int, user_id: int) -> dict[str, Any]:
     """Undo a trainer's mark: the record goes back to what was measured."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     record = attendance.unmark(current_api_user(), session, user_id)
     reply = _snapshot(record)
     db.session.commit()
@@ -270,7 +270,7 @@ def _presence(session: Any) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def join(session_id: int) -> dict[str, Any]:
     """Join an online live session: records presence and returns the meeting link."""
-    return _presence(attendance.get_session(session_id))
+    return _presence(lookups.get_session(session_id))
 
 
 @blp.post("/sessions/<int:session_id>/heartbeat")
@@ -281,7 +281,7 @@ def join(session_id: int) -> dict[str, Any]:
 def heartbeat(session_id: int) -> dict[str, Any]:
     """Online presence, once a minute while the session page is open; minutes count
     only inside the session's time."""
-    return _presence(attendance.get_session(session_id))
+    return _presence(lookups.get_session(session_id))
 
 
 @blp.post("/sessions/<int:session_id>/video-progress")
@@ -292,7 +292,7 @@ def heartbeat(session_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def video_progress(data: dict[str, Any], session_id: int) -> dict[str, Any]:
     """The ranges of a recorded session's video actually played; 90 % earns the session."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     state = attendance.record_video_progress(
         current_api_user(), session, data["ranges"], data["duration"]
     )

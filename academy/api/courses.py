@@ -26,6 +26,7 @@ from academy.api.schemas_courses import (
 from courses.db import db, utcnow
 from courses.models import Course, CourseSession, Programme
 from courses.services import courses as course_service
+from courses.services import lookups
 from courses.services import programmes as programme_service
 
 blp = Blueprint("api_courses", __name__, url_prefix="/api/v1", description="courses")
@@ -141,7 +142,7 @@ def create_course(data: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Edit a course; ``status`` publishes (needs a session), archives or returns to draft."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     course_service.update_course(current_api_user(), course, data)
     db.session.commit()
     return course_json(course)
@@ -155,7 +156,7 @@ def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Copy a course for a new run, as a draft, with its sessions moved in time."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     shift = timedelta(days=data["shift_days"]) if data["shift_days"] is not None else None
     copy = course_service.clone_course(
         current_api_user(),
@@ -180,7 +181,7 @@ def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def add_session(data: dict[str, Any], course_id: int) -> CourseSession:
     """Add a session; ``class_hours`` defaults to the duration / minutes per class hour."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     session = course_service.add_session(current_api_user(), course, data)
     db.session.commit()
     return session
@@ -194,7 +195,7 @@ def add_session(data: dict[str, Any], course_id: int) -> CourseSession:
 @blp.doc(security=BEARER)
 def update_session(data: dict[str, Any], session_id: int) -> CourseSession:
     """Edit a session; only the fields sent change."""
-    session = course_service.get_session(session_id)
+    session = lookups.get_session(session_id)
     course_service.update_session(current_api_user(), session, data)
     db.session.commit()
     return session
@@ -207,7 +208,7 @@ def update_session(data: dict[str, Any], session_id: int) -> CourseSession:
 @blp.doc(security=BEARER)
 def delete_session(session_id: int) -> None:
     """Delete a session nobody attended (a published course keeps at least one)."""
-    session = course_service.get_session(session_id)
+    session = lookups.get_session(session_id)
     course_service.delete_session(current_api_user(), session)
     db.session.commit()
 

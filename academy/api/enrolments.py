@@ -15,9 +15,8 @@ from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
 from courses.db import db
 from courses.models import EnrolmentStatus
-from courses.services import courses as course_service
 from courses.services import enrolments as enrolment_service
-from courses.services import rosters
+from courses.services import lookups, rosters
 from courses.services.pagination import Page
 
 blp = Blueprint("api_enrolments", __name__, url_prefix="/api/v1", description="enrolments")
@@ -116,7 +115,7 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
     learner = None
     if data["user_id"] is not None:
         learner = enrolment_service.learner_by_id(
-            actor, enrolment_service.get_course(course_id), data["user_id"]
+            actor, lookups.get_course(course_id, with_trainers=False), data["user_id"]
         )
     placed = enrolment_service.enrol_in_course(actor, course_id, learner)
     reply = rosters.placed_view(placed)
@@ -133,7 +132,7 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
 def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Cancel your enrolment (before the deadline if you hold a seat), or remove a learner
     as the course's trainer or an admin; the first on the waitlist takes the seat."""
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.cancel(current_api_user(), enrolment, reason=data["reason"])
     reply = rosters.view(enrolment)
     db.session.commit()
@@ -147,7 +146,7 @@ def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
 @blp.doc(security=BEARER)
 def approve(enrolment_id: int) -> rosters.EnrolmentView:
     """Approve a pending enrolment: a seat, or the waitlist when the course is full."""
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.approve(current_api_user(), enrolment)
     reply = rosters.view(enrolment)
     db.session.commit()
@@ -162,7 +161,7 @@ def approve(enrolment_id: int) -> rosters.EnrolmentView:
 @blp.doc(security=BEARER)
 def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Reject a pending enrolment, with an optional reason the learner sees."""
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.reject(current_api_user(), enrolment, reason=data["reason"])
     reply = rosters.view(enrolment)
     db.session.commit()
@@ -176,7 +175,7 @@ def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
 @blp.doc(security=BEARER)
 def promote(enrolment_id: int) -> rosters.EnrolmentView:
     """Move a learner off the waitlist into a seat now (adds one seat to the capacity)."""
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.promote(current_api_user(), enrolment)
     reply = rosters.view(enrolment)
     db.session.commit()
@@ -191,7 +190,7 @@ def promote(enrolment_id: int) -> rosters.EnrolmentView:
 @blp.doc(security=BEARER)
 def roster(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """The course's roster: pending first, then seats, then the waitlist in order."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     page = rosters.roster(
         current_api_user(),
         course,

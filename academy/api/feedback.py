@@ -14,8 +14,8 @@ from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses
 from courses.db import db
 from courses.models import FeedbackResponse
-from courses.services import courses as course_service
 from courses.services import feedback as feedback_service
+from courses.services import lookups
 
 blp = Blueprint("api_feedback", __name__, url_prefix="/api/v1", description="feedback")
 
@@ -85,7 +85,7 @@ _document_errors = error_responses(blp, ERRORS)
 def submit(data: dict[str, Any], course_id: int) -> FeedbackResponse:
     """Rate the course (content, trainer, organisation, 1–5) with an optional comment:
     once, after its last session has started, as a learner enrolled in it."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     response = feedback_service.submit_feedback(
         current_api_user(),
         course,
@@ -106,7 +106,7 @@ def submit(data: dict[str, Any], course_id: int) -> FeedbackResponse:
 @blp.doc(security=BEARER)
 def summary(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """The course's averages and its comments, for its trainers and admins."""
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     result = feedback_service.feedback_summary(
         current_api_user(), course, page=args["page"], per_page=args["per_page"]
     )

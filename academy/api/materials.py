@@ -19,7 +19,7 @@ from academy.api.schemas import ErrorSchema, list_schema
 from academy.materials.views import allow_upload_size, send_material
 from courses.db import db
 from courses.models import CourseMaterial
-from courses.services import materials
+from courses.services import lookups, materials
 
 blp = Blueprint("api_materials", __name__, url_prefix="/api/v1", description="materials")
 
@@ -80,7 +80,7 @@ def _with_upload_size(view: Any) -> Any:
 @blp.doc(security=BEARER)
 def upload_material(form: dict[str, Any], course_id: int) -> CourseMaterial:
     """Upload a material (multipart/form-data): trainers of the course and admins."""
-    course = materials.get_course(course_id)
+    course = lookups.get_course(course_id)
     upload = form["file"]
     material = materials.upload(
         current_api_user(),

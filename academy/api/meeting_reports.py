@@ -16,7 +16,7 @@ from academy.api.materials import MultipartParser
 from academy.api.schemas import error_responses
 from courses.db import db
 from courses.models import ImportStatus
-from courses.services import attendance, meeting_reports
+from courses.services import lookups, meeting_reports
 
 blp = Blueprint(
     "api_meeting_reports", __name__, url_prefix="/api/v1", description="meeting reports"
@@ -158,7 +158,7 @@ def upload_report(form: dict[str, Any], session_id: int) -> Any:
     """Upload a meeting platform's participant export (multipart/form-data, field ``file``)
     for preview: matched, ambiguous, unmatched and invalid rows. Nothing is applied; the
     same file again answers 200 with the same import."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     upload = form["file"]
     data = upload.stream.read(meeting_reports.MAX_REPORT_BYTES + 1)
     uploaded = meeting_reports.upload_report(

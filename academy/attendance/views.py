@@ -33,7 +33,7 @@ from academy.manage.forms import ButtonForm
 from courses.db import database_id, db, utcnow
 from courses.errors import DomainError
 from courses.models import AttendanceStatus, CourseSession
-from courses.services import attendance, checkin, checkin_passes, permissions
+from courses.services import attendance, checkin, checkin_passes, lookups, permissions
 from courses.services.permissions import require_course_visible
 from courses.settings import from_local
 
@@ -150,7 +150,7 @@ def checkin_page(session_id: int) -> Any:
     """Where the QR code leads. A valid token seen here is remembered for two minutes in
     a single-use pass of this learner (``courses.services.checkin_passes``), so a
     learner who must log in first comes straight back and checks in."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     token = request.args.get("t", "")
     now = utcnow()
     scanned = (
@@ -230,7 +230,7 @@ def checkin_today() -> str:
 def session_page(session_id: int) -> str:
     """Attend a session: join the live meeting (with a heartbeat each minute while the
     page is open), watch the recording, or check in on site."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     require_course_visible(current_user, session.course)  # as the course page
     enrolment = attendance.attending_enrolment(session, current_user.id)
     return render_template(
@@ -256,7 +256,7 @@ def _json_error(error: DomainError) -> tuple[Response, int]:
 @allow(USER)
 def join(session_id: int) -> Any:
     """Record the join and open the meeting (a form without script lands here too)."""
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     try:
         presence = attendance.record_heartbeat(current_user, session)
         db.session.commit()
@@ -274,7 +274,7 @@ def join(session_id: int) -> Any:
 @bp.post("/sessions/<int:session_id>/heartbeat")
 @allow(USER)
 def heartbeat(session_id: int) -> Any:
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     try:
         presence = attendance.record_heartbeat(current_user, session)
         db.session.commit()
@@ -291,7 +291,7 @@ def heartbeat(session_id: int) -> Any:
 @bp.post("/sessions/<int:session_id>/video-progress")
 @allow(USER)
 def video_progress(session_id: int) -> Any:
-    session = attendance.get_session(session_id)
+    session = lookups.get_session(session_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         body = {}

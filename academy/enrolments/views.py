@@ -32,7 +32,7 @@ from courses.db import db
 from courses.errors import DomainError
 from courses.models import EnrolmentStatus
 from courses.services import enrolments as enrolment_service
-from courses.services import permissions, rosters
+from courses.services import lookups, permissions, rosters
 from courses.services.spreadsheets import csv_chunks, write_xlsx
 
 ROSTER_PER_PAGE = 50
@@ -88,7 +88,7 @@ def enrol(course_id: int) -> Response:
 @bp.post("/enrolments/<int:enrolment_id>/cancel")
 @allow(USER)
 def cancel(enrolment_id: int) -> Response:
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     back = _back_to(url_for("enrolments.my_courses"))
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -195,7 +195,7 @@ def roster(course_id: int) -> str | Response:
 def roster_action(enrolment_id: int, action: str) -> Response:
     if action not in ROSTER_ACTIONS:
         abort(404)
-    enrolment = enrolment_service.get_enrolment(enrolment_id)
+    enrolment = lookups.get_enrolment(enrolment_id)
     course = permissions.managed_course(current_user, enrolment.course_id)
     back = _back_to(url_for("enrolments.roster", course_id=course.id))
     form = ReasonForm()

@@ -15,8 +15,8 @@ from academy.feedback.forms import FeedbackForm
 from academy.forms import show_errors
 from courses.db import db
 from courses.errors import DomainError
-from courses.services import courses as course_service
 from courses.services import feedback as feedback_service
+from courses.services import lookups
 
 COMMENTS_PER_PAGE = 20
 
@@ -24,7 +24,7 @@ COMMENTS_PER_PAGE = 20
 @bp.route("/courses/<int:course_id>/feedback", methods=["GET", "POST"])
 @allow(USER)
 def survey(course_id: int) -> str | Response | tuple[str, int]:
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     form = FeedbackForm()
     if form.validate_on_submit():
         try:
@@ -58,7 +58,7 @@ def survey(course_id: int) -> str | Response | tuple[str, int]:
 @bp.get("/manage/courses/<int:course_id>/feedback")
 @allow(STAFF, owns="course")
 def summary(course_id: int) -> str:
-    course = course_service.get_course(course_id)
+    course = lookups.get_course(course_id)
     result = feedback_service.feedback_summary(
         current_user,
         course,

@@ -20,7 +20,7 @@ from academy.materials import bp
 from courses.db import db
 from courses.errors import DomainError, NotFound, PermissionDenied
 from courses.models import Course, CourseMaterial, User
-from courses.services import materials
+from courses.services import lookups, materials
 from courses.services.permissions import can_manage_course
 
 #: Room for the multipart envelope and the other form fields around the file itself.
@@ -99,7 +99,7 @@ def _course_page(course: Course) -> str:
 @allow(STAFF, owns="course")
 def upload(course_id: int) -> Response:
     allow_upload_size()
-    course = _found(materials.get_course, course_id)
+    course = _found(lookups.get_course, course_id)
     form = MaterialUploadForm()
     back = _back(url_for("materials.course_materials", course_id=course.id))
     if not form.validate_on_submit():

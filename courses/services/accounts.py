@@ -26,8 +26,8 @@ from courses.errors import (
 from courses.models import Organisation, QualificationLevel, Role, User, UserRole
 from courses.models.users import new_session_nonce
 from courses.services import audit, passwords, registration
-from courses.services.catalogue import LIKE_ESCAPE, like_pattern
 from courses.services.pagination import Page, paginate
+from courses.services.search import person_matches
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -420,15 +420,7 @@ def search_users(
 ) -> Page[User]:
     statement = sa.select(User).order_by(User.id)
     if q and q.strip():
-        # % and _ typed in the search are taken literally, as in the catalogue.
-        like = like_pattern(q.strip().lower())
-        statement = statement.where(
-            sa.or_(
-                sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE),
-                User.email.like(like, escape=LIKE_ESCAPE),
-                User.phone.like(like, escape=LIKE_ESCAPE),
-            )
-        )
+        statement = statement.where(person_matches(q.strip()))
     if role:
         try:
             wanted = Role(role)

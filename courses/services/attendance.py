@@ -52,13 +52,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from courses.db import db, utcnow
+from courses.db import db, dialect_statement, utcnow
 from courses.errors import NotFound, PermissionDenied, ValidationFailed
 from courses.models import (
     AttendanceHeartbeat,
@@ -79,8 +78,9 @@ from courses.models import (
     VideoProgress,
 )
 from courses.services import audit, permissions
-from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+from courses.services.class_hours import hours_for_minutes, round_hours, share_of_hours
 from courses.services.pagination import Page, paginate_rows
+from courses.services.search import person_matches
 from courses.settings import minutes_per_class_hour
 
 #: Enrolments whose learners attend sessions and earn credit.
@@ -115,13 +115,6 @@ _STATUS_RANK = {
 # ---- reading --------------------------------------------------------------------------------
 
 
-def get_session(session_id: int) -> CourseSession:
-    session = db.session.get(CourseSession, session_id)
-    if session is None:
-        raise NotFound(_l("No such session."))
-    return session
-
-
 def session_minutes(session: CourseSession) -> int:
     return max(0, int((session.ends_at - session.starts_at).total_seconds() // 60))
 
@@ -141,11 +134,9 @@ def has_ended(session: CourseSession, now: datetime) -> bool:
 
 
 def credited_hours(minutes: int, class_hours: float) -> float:
-    """Minutes ÷ minutes per class hour, capped at ``class_hours``, rounded half up to
-    two decimals."""
-    earned = Decimal(minutes) / Decimal(minutes_per_class_hour())
-    capped = min(earned, Decimal(str(class_hours)))
-    return float(capped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """Minutes ÷ minutes per class hour, capped at ``class_hours``, rounded
+    (``class_hours.hours_for_minutes``)."""
+    return hours_for_minutes(minutes, cap=class_hours)
 
 
 def attending_enrolment(session: CourseSession, user_id: int) -> Enrolment | None:
@@ -203,14 +194,10 @@ def require_session_manager(actor: User | None, session: CourseSession) -> Cours
 # ---- the record -----------------------------------------------------------------------------
 
 
-@functools.cache
-def _upsert_statement(dialect: str) -> Any:
+@dialect_statement
+def _upsert_statement(insert: Any) -> Any:
     """Insert the record, or touch the existing one: either way the row comes back
     (locked on PostgreSQL until the transaction ends) in one statement."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     statement = insert(AttendanceRecord)
     return statement.on_conflict_do_update(
         index_elements=["session_id", "user_id"],
@@ -224,9 +211,8 @@ def record_for(
     """The learner's record for the session, created (absent, nothing measured) if
     missing, and locked until the transaction ends."""
     now = utcnow()
-    dialect = db.session.get_bind().dialect.name
     record = db.session.scalars(
-        _upsert_statement(dialect),
+        _upsert_statement(),
         [
             {
                 "session_id": session.id,
@@ -573,20 +559,14 @@ def record_heartbeat(user: User, session: CourseSession, now: datetime | None = 
     return Presence(record, True)
 
 
-@functools.cache
-def _heartbeat_insert(dialect: str) -> Any:
-    table = AttendanceHeartbeat.__table__
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+@dialect_statement
+def _heartbeat_insert(insert: Any) -> Any:
+    return insert(AttendanceHeartbeat.__table__).on_conflict_do_nothing()
 
 
 def _store_minutes(session_id: int, user_id: int, minutes: list[datetime]) -> None:
-    dialect = db.session.get_bind().dialect.name
     db.session.execute(
-        _heartbeat_insert(dialect),
+        _heartbeat_insert(),
         [{"session_id": session_id, "user_id": user_id, "minute": m} for m in minutes],
     )
 
@@ -800,11 +780,7 @@ def _learner_facts_statement() -> sa.Select[Any]:
 def _facts(row: Any, now: datetime) -> CourseFacts:
     course_id, title, feedback_required, threshold, hours, last_end = row[:6]
     hours = float(hours or 0)
-    required = float(
-        (Decimal(str(threshold)) * Decimal(str(hours))).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-    )
+    required = share_of_hours(threshold, hours)
     finished = last_end is not None and last_end <= now
     return CourseFacts(course_id, title, feedback_required, hours, required, finished)
 
@@ -822,7 +798,7 @@ def learner_facts(course_id: int, user_id: int, now: datetime) -> tuple[CourseFa
     row = db.session.execute(
         _learner_facts_statement(), {"course_id": course_id, "user_id": user_id}
     ).one()
-    return _facts(row, now), round(float(row[6] or 0), 2), bool(row[7])
+    return _facts(row, now), round_hours(row[6]), bool(row[7])
 
 
 def earned_hours(course_id: int, user_ids: list[int]) -> dict[int, float]:
@@ -833,7 +809,7 @@ def earned_hours(course_id: int, user_ids: list[int]) -> dict[int, float]:
         .where(CourseSession.course_id == course_id, AttendanceRecord.user_id.in_(user_ids))
         .group_by(AttendanceRecord.user_id)
     )
-    return {user_id: round(float(total or 0), 2) for user_id, total in rows}
+    return {user_id: round_hours(total) for user_id, total in rows}
 
 
 def evaluate_completion(
@@ -1117,14 +1093,7 @@ def session_roster_page(
         statement = statement.where(AttendanceRecord.status == AttendanceStatus(show))
     term = (q or "").strip()[:60]
     if term:
-        pattern = like_pattern(term)
-        statement = statement.where(
-            sa.or_(
-                User.name.ilike(pattern, escape=LIKE_ESCAPE),
-                User.phone.ilike(pattern, escape=LIKE_ESCAPE),
-                User.email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        statement = statement.where(person_matches(term))
     rows = paginate_rows(statement, page, per_page)
     lines = [RosterLine(user, enrolment, record) for user, enrolment, record in rows.items]
     return Page(items=lines, total=rows.total, page=rows.page, per_page=rows.per_page)

@@ -51,9 +51,8 @@ from courses.services.permissions import (
     can_see_meeting,
     can_view_course,
 )
+from courses.services.search import LIKE_ESCAPE, like_pattern
 from courses.settings import local_zone
-
-LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
@@ -122,16 +121,6 @@ class ProgrammeDetail:
 
 
 # ---- building blocks --------------------------------------------------------------------
-
-
-def like_pattern(term: str) -> str:
-    """``%term%`` with the wildcard characters of ``term`` escaped (taken literally)."""
-    escaped = (
-        term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
-    return f"%{escaped}%"
 
 
 def _class_hours() -> sa.ScalarSelect[Any]:

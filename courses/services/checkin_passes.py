@@ -14,7 +14,6 @@ A refused pass is simply no proof: the learner scans again or types the code.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from courses.db import db
+from courses.db import db, dialect_statement
 from courses.models import CheckinPass, CourseSession, User
 from courses.services.checkin import PRESENCE_PASS
 
@@ -58,7 +57,7 @@ def use(presented: Pass, session: CourseSession, user: User, now: datetime) -> d
     if presented.session_id != session.id or not may_use(presented, user, now):
         return None
     inserted = db.session.scalar(
-        _insert(db.session.get_bind().dialect.name),
+        _insert(),
         {"id": presented.id, "session_id": session.id, "user_id": user.id, "used_at": now},
     )
     if inserted is None:  # used before, by someone or by this very learner
@@ -67,11 +66,7 @@ def use(presented: Pass, session: CourseSession, user: User, now: datetime) -> d
     return presented.seen_at
 
 
-@functools.cache
-def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+@dialect_statement
+def _insert(insert: Any) -> Any:
     table = CheckinPass.__table__
     return insert(table).on_conflict_do_nothing().returning(table.c.id)

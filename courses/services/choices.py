@@ -28,9 +28,9 @@ from courses.models import (
     User,
     UserRole,
 )
-from courses.services.catalogue import LIKE_ESCAPE, like_pattern
 from courses.services.permissions import can_choose_trainers
 from courses.services.programmes import offered_to
+from courses.services.search import LIKE_ESCAPE, contains_any, like_pattern, person_matches
 from courses.settings import to_local
 
 #: The most a search returns: enough to pick from on a phone, never the whole table.
@@ -109,14 +109,7 @@ def find_trainers(actor: User, q: str | None, limit: int | None = None) -> list[
     term = _term(q)
     statement = _trainers().where(User.is_active.is_(True))
     if term:
-        pattern = like_pattern(term)
-        statement = statement.where(
-            sa.or_(
-                User.name.ilike(pattern, escape=LIKE_ESCAPE),
-                User.phone.ilike(pattern, escape=LIKE_ESCAPE),
-                User.email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        ).order_by(_starts_first(User.name, term))
+        statement = statement.where(person_matches(term)).order_by(_starts_first(User.name, term))
     statement = statement.order_by(User.name, User.id).limit(_limit(limit))
     return _trainer_choices(statement)
 
@@ -169,13 +162,9 @@ def find_courses(
     if taught_by is not None:
         statement = statement.where(Course.trainers.any(User.id == taught_by.id))
     if term:
-        pattern = like_pattern(term)
-        statement = statement.where(
-            sa.or_(
-                Course.title.ilike(pattern, escape=LIKE_ESCAPE),
-                Course.topic.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        ).order_by(_starts_first(Course.title, term))
+        statement = statement.where(contains_any(term, Course.title, Course.topic)).order_by(
+            _starts_first(Course.title, term)
+        )
     statement = statement.order_by(Course.title, Course.created_at.desc(), Course.id.desc())
     return _course_choices(statement.limit(_limit(limit)))
 

@@ -49,7 +49,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from courses.db import MAX_INTEGER, database_id, db
-from courses.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from courses.errors import Conflict, PermissionDenied, ValidationFailed
 from courses.models import (
     AttendanceRecord,
     Course,
@@ -67,7 +67,7 @@ from courses.models import (
     course_prerequisites,
 )
 from courses.services import attendance, audit, enrolments
-from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+from courses.services.class_hours import hours_for_minutes, round_hours
 from courses.services.pagination import Page, paginate_rows
 from courses.services.permissions import (
     can_choose_trainers,
@@ -75,9 +75,9 @@ from courses.services.permissions import (
     require_course_creator,
     require_course_manager,
 )
+from courses.services.search import LIKE_ESCAPE, like_pattern
 from courses.settings import (
     from_local,
-    minutes_per_class_hour,
     to_local,
     within_years,
     years_message,
@@ -235,20 +235,6 @@ def _check_lengths(errors: RuleErrors, values: Mapping[str, Any], names: Iterabl
 # --- reading ------------------------------------------------------------------------------
 
 
-def get_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise NotFound(_l("No such course."))
-    return course
-
-
-def get_session(session_id: int) -> CourseSession:
-    session = db.session.get(CourseSession, session_id)
-    if session is None:
-        raise NotFound(_l("No such session."))
-    return session
-
-
 def course_class_hours(course: Course | int) -> float:
     """The course's class hours: the sum of its sessions' hours, added up in SQL."""
     course_id = course if isinstance(course, int) else course.id
@@ -257,17 +243,13 @@ def course_class_hours(course: Course | int) -> float:
             CourseSession.course_id == course_id
         )
     )
-    return round(float(total or 0), 2)
+    return round_hours(total)
 
 
 def default_class_hours(starts_at: datetime, ends_at: datetime) -> float:
-    """Duration in minutes / minutes per class hour, rounded half-to-even to 2 decimals.
-
-    Python's ``round`` is used, so 90 minutes at 45 per hour are 2.0 and 100 minutes are
-    2.22; a value ending exactly in a half hundredth goes to the even neighbour.
-    """
-    minutes = (ends_at - starts_at).total_seconds() / 60
-    return round(minutes / minutes_per_class_hour(), 2)
+    """The session's length in class hours (``class_hours.hours_for_minutes``): 90
+    minutes at 45 per hour are 2.0, 100 minutes 2.22."""
+    return hours_for_minutes((ends_at - starts_at).total_seconds() / 60)
 
 
 @dataclass(frozen=True)
@@ -348,7 +330,7 @@ def managed_course_page(
         )
     rows = paginate_rows(statement, page, per_page)
     items = [
-        ManagedCourse(course, int(n), round(float(hours), 2), int(pending), int(waitlisted))
+        ManagedCourse(course, int(n), round_hours(hours), int(pending), int(waitlisted))
         for course, n, hours, pending, waitlisted in rows.items
     ]
     return Page(items=items, total=rows.total, page=rows.page, per_page=rows.per_page)
@@ -942,8 +924,8 @@ def _validate_session(
         )
     if hours is not None:
         try:
-            hours = round(float(hours), 2)
-        except (TypeError, ValueError):
+            hours = round_hours(float(hours))
+        except (TypeError, ValueError, ArithmeticError):
             hours = -1.0
         if not 0 < hours <= MAX_CLASS_HOURS:
             errors.add(

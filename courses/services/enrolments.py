@@ -60,11 +60,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import lazyload, load_only, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from courses.db import UTCDateTime, database_id, db, utcnow
+from courses.db import UTCDateTime, database_id, db, dialect_statement, utcnow
 from courses.errors import Conflict, DomainError, NotFound, ValidationFailed
 from courses.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -104,29 +104,6 @@ def _local_label(moment: datetime) -> str:
 
 
 @functools.cache
-def _course_statement() -> sa.Select[Any]:
-    return (
-        sa.select(Course)
-        .where(Course.id == sa.bindparam("course_id"))
-        .options(lazyload(Course.trainers))
-    )
-
-
-def get_course(course_id: int) -> Course:
-    """The course to enrol in, without its trainers (enrolment never needs them)."""
-    course = db.session.scalar(_course_statement(), {"course_id": course_id})
-    if course is None:
-        raise NotFound()
-    return course
-
-
-def get_enrolment(enrolment_id: int) -> Enrolment:
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None:
-        raise NotFound()
-    return enrolment
-
-
 def _invalid_user() -> ValidationFailed:
     message = _l("This account does not exist or has been deactivated.")
     return ValidationFailed(message, code="invalid_user", fields={"user_id": [message]})
@@ -359,9 +336,8 @@ def _statements() -> _Statements:
     )
 
 
-@functools.cache
-def _insert_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+@dialect_statement
+def _insert_statement(insert: Any) -> Any:
     return _unless_active(insert(_enrolments)).returning(_enrolments.c.id)
 
 
@@ -496,7 +472,7 @@ def _insert_unless_enrolled(values: dict[str, Any]) -> tuple[NewEnrolment | None
             return NewEnrolment(id=given.id, **values), given.place
         position, place = _next_place(values["course_id"])
         values = values | {"waitlist_position": position}
-    row = db.session.execute(_insert_statement(dialect), values).one_or_none()
+    row = db.session.execute(_insert_statement(), values).one_or_none()
     if row is None:
         return None, None
     return NewEnrolment(id=row.id, **values), place

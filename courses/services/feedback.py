@@ -22,7 +22,6 @@ The comments are shown to trainers without the learner's name.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from courses.db import db, utcnow
+from courses.db import db, dialect_statement, utcnow
 from courses.errors import Conflict, PermissionDenied, ValidationFailed
 from courses.models import (
     Course,
@@ -123,13 +122,9 @@ def _comment(value: Any) -> str:
     return comment
 
 
-@functools.cache
-def _insert_statement(dialect: str) -> Any:
+@dialect_statement
+def _insert_statement(insert: Any) -> Any:
     table = FeedbackResponse.__table__
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=["course_id", "user_id"])
@@ -169,9 +164,8 @@ def submit_feedback(
         "organisation_score": _score("organisation_score", organisation_score),
     }
     text = _comment(comment)
-    dialect = db.session.get_bind().dialect.name
     new_id = db.session.execute(
-        _insert_statement(dialect),
+        _insert_statement(),
         {
             "course_id": course.id,
             "user_id": user.id,

@@ -53,6 +53,7 @@ from courses.models import (
     User,
 )
 from courses.services import audit, permissions
+from courses.services.class_hours import round_hours
 from courses.services.pagination import Page, paginate
 from courses.settings import local_zone, to_local
 
@@ -176,8 +177,7 @@ class Ledger:
         return self.cycle.remaining_hours if self.cycle is not None else None
 
 
-def _hours(value: Any) -> float:
-    return round(float(value or 0), 2)
+_hours = round_hours
 
 
 def requirement_for(level: QualificationLevel) -> Requirement | None:

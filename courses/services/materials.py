@@ -34,6 +34,7 @@ from courses.models import (
     User,
 )
 from courses.services import audit
+from courses.services.lookups import get_course
 from courses.services.permissions import can_manage_course, can_view_course
 from courses.storage import FileTooLarge, Storage, get_storage, new_key
 
@@ -260,13 +261,6 @@ def _too_large(limit: int) -> ValidationFailed:
 
 
 # --- finding ------------------------------------------------------------------------
-
-
-def get_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise NotFound(_l("This course does not exist."))
-    return course
 
 
 def get(material_id: int) -> CourseMaterial:

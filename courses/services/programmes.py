@@ -25,6 +25,7 @@ from courses.errors import NotFound
 from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
 from courses.services import audit
 from courses.services import courses as course_service
+from courses.services.class_hours import round_hours
 from courses.services.courses import RuleErrors, clean_text, parse_enum
 from courses.services.pagination import Page, paginate
 from courses.services.permissions import (
@@ -185,8 +186,8 @@ def _validate(
         hours = None
     else:
         try:
-            hours = round(float(hours), 2)
-        except (TypeError, ValueError):
+            hours = round_hours(float(hours))
+        except (TypeError, ValueError, ArithmeticError):
             hours = 0.0
         if not 0 < hours < 100000:
             errors.add(

@@ -386,16 +386,9 @@ def _roster_statement(
     if status is not None:
         statement = statement.where(Enrolment.status == status)
     if q:
-        from courses.services.catalogue import LIKE_ESCAPE, like_pattern
+        from courses.services.search import person_matches
 
-        pattern = like_pattern(q)
-        statement = statement.where(
-            sa.or_(
-                User.name.ilike(pattern, escape=LIKE_ESCAPE),
-                User.phone.ilike(pattern, escape=LIKE_ESCAPE),
-                User.email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        statement = statement.where(person_matches(q))
     return statement.order_by(
         _STATUS_ORDER, Enrolment.waitlist_position, Enrolment.created_at, Enrolment.id
     )

@@ -26,7 +26,7 @@ from courses.models import (
     MeetingAlias,
     User,
 )
-from courses.services import attendance, audit
+from courses.services import attendance, audit, lookups
 from courses.services.meeting_reports.headers import LAYOUT_LABELS
 from courses.services.meeting_reports.matching import (
     VIA_LABELS,
@@ -144,7 +144,7 @@ def get_import(actor: User | None, import_id: int) -> AttendanceImport:
 
 
 def session_of(report_import: AttendanceImport) -> CourseSession:
-    return attendance.get_session(report_import.session_id)
+    return lookups.get_session(report_import.session_id)
 
 
 def imports_for_session(actor: User | None, session: CourseSession) -> list[AttendanceImport]:
