@@ -25,7 +25,7 @@ class DatabaseId(IntegerConverter):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; every piece is initialised here, in a visible order."""
-    from academy import access, auth, errors, i18n, inputs, ratelimit, security
+    from academy import access, auth, errors, i18n, inputs, ratelimit, security, transactions
     from academy.config import load_settings
     from academy.extensions import csrf, db, migrate
 
@@ -64,6 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     inputs.init_body_checks(app)
     csrf.init_app(app)  # every page form; the API blueprints are exempt (token auth)
     access.check_declared(app)
+    transactions.init_app(app)  # every view commits once, after it returns
     ratelimit.init_app(app)
 
     from workers import celery_init_app

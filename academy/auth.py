@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 
 from academy.extensions import login_manager
 from courses.services import accounts
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:
@@ -21,8 +26,18 @@ def init_app(app: Flask) -> None:
         return accounts.load_by_session_nonce(nonce)
 
 
+def answers_json(view: F) -> F:
+    """Declare a page-side endpoint that only scripts call (a heartbeat): its errors are
+    answered in JSON whatever the request accepts."""
+    view.answers_json = True  # type: ignore[attr-defined]
+    return view
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "answers_json", False):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (

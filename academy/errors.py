@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -86,70 +97,105 @@ def error_page(status: int, message: str | None = None) -> tuple[str, int]:
     ), status
 
 
+#: Service field names and the form fields that show them when the names differ.
+FIELD_ALIASES = {"organisation_id": "organisation", "password": "new_password"}
+#: Refusals without fields that belong beside one field of the form that was sent.
+FIELD_OF_CODE = {"invalid_credentials": "password"}
+#: Refusals that are news rather than faults: flashed as information.
+INFORMATION_CODES = frozenset({"already_enrolled", "feedback_already_given"})
+
+
+def show_refusal(error: DomainError, form: FlaskForm | None = None) -> None:
+    """A page shows a service's refusal: its field messages beside ``form``'s fields,
+    the rest (or the message) flashed."""
+    unplaced = []
+    fields = error.fields or (
+        {FIELD_OF_CODE[error.code]: [error.message]} if error.code in FIELD_OF_CODE else {}
+    )
+    for name, messages in fields.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is None and form is not None and name in FIELD_ALIASES:
+            field = getattr(form, FIELD_ALIASES[name], None)
+        if field is None:
+            unplaced.extend(messages)
+            continue
+        field.errors = [*list(field.errors or []), *(str(m) for m in messages)]
+    if unplaced or not fields:
+        category = "info" if error.code in INFORMATION_CODES else "error"
+        flash("；".join(str(m) for m in unplaced) or str(error.message), category)
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError) -> Any:
-        db.session.rollback()
-        if wants_json():
-            fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
-            return json_error(
-                error.status, error.code, error.message, fields=fields, **error.details
-            )
-        flash(str(error.message), "error")
-        return (
-            redirect(request.referrer or "/")
-            if request.method == "POST"
-            else error_page(error.status, str(error.message))
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
+    app.register_error_handler(DBAPIError, handle_internal_error)
+    app.register_error_handler(500, handle_internal_error)
+
+
+def handle_domain_error(error: DomainError) -> Any:
+    """A service's refusal (the request was rolled back, ``academy.transactions``): its
+    code, message and fields in JSON; on a page, flashed on the way back to the form
+    (POST) or an error page."""
+    if wants_json():
+        fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
+        return json_error(error.status, error.code, error.message, fields=fields, **error.details)
+    flash(str(error.message), "error")
+    return (
+        redirect(request.referrer or "/")
+        if request.method == "POST"
+        else error_page(error.status, str(error.message))
+    )
+
+
+def handle_csrf_error(error: CSRFError) -> Any:
+    message = _("The form has expired. Please reload the page and try again.")
+    if wants_json():
+        return json_error(400, "csrf_failed", message)
+    return error_page(400, message)
+
+
+def handle_http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if wants_json():
+        generic = type(error).description
+        own = error.description and error.description != generic
+        message = error.description if status < 500 and own else _http_message(status)
+        response, status = json_error(
+            status, _http_code(error), message, fields=_webargs_fields(error)
         )
-
-    @app.errorhandler(CSRFError)
-    def handle_csrf_error(error: CSRFError) -> Any:
-        message = _("The form has expired. Please reload the page and try again.")
-        if wants_json():
-            return json_error(400, "csrf_failed", message)
-        return error_page(400, message)
-
-    @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException) -> Any:
-        status = error.code or 500
-        if wants_json():
-            generic = type(error).description
-            own = error.description and error.description != generic
-            message = error.description if status < 500 and own else _http_message(status)
-            response, status = json_error(
-                status, _http_code(error), message, fields=_webargs_fields(error)
-            )
-            if isinstance(error.response, Response) and error.response.headers.get("Retry-After"):
-                response.headers["Retry-After"] = error.response.headers["Retry-After"]
-            return response, status
-        # The input checks (academy.inputs) say what was wrong; other errors stay generic.
-        return error_page(status, error.description if hasattr(error, "api_code") else None)
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def handle_database_unavailable(error: Exception) -> Any:
-        app.logger.warning("database unavailable: %s", error)
-        _safe_rollback()
-        # The page is shown as to a visitor: loading the user behind a login cookie would
-        # ask the database that just failed, and turn this 503 into a 500.
-        g._login_user = login_manager.anonymous_user()
-        if wants_json():
-            response, status = json_error(503, "unavailable", _http_message(503))
-        else:
-            response = app.make_response(error_page(503))
-            status = 503
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if isinstance(error.response, Response) and error.response.headers.get("Retry-After"):
+            response.headers["Retry-After"] = error.response.headers["Retry-After"]
         return response, status
+    # The input checks (academy.inputs) say what was wrong; other errors stay generic.
+    return error_page(status, error.description if hasattr(error, "api_code") else None)
 
-    @app.errorhandler(DBAPIError)
-    @app.errorhandler(500)
-    def handle_internal_error(error: Exception) -> Any:
-        original = getattr(error, "original_exception", error)
-        app.logger.error("unhandled error", exc_info=original)
-        _safe_rollback()
-        if wants_json():
-            return json_error(500, "internal_error", _http_message(500))
-        return error_page(500)
+
+def handle_database_unavailable(error: Exception) -> Any:
+    """The database cannot be reached or the pool is exhausted: 503 with Retry-After."""
+    current_app.logger.warning("database unavailable: %s", error)
+    _safe_rollback()
+    # The page is shown as to a visitor: loading the user behind a login cookie would
+    # ask the database that just failed, and turn this 503 into a 500.
+    g._login_user = login_manager.anonymous_user()
+    if wants_json():
+        response, status = json_error(503, "unavailable", _http_message(503))
+    else:
+        response = current_app.make_response(error_page(503))
+        status = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
+
+
+def handle_internal_error(error: Exception) -> Any:
+    original = getattr(error, "original_exception", error)
+    current_app.logger.error("unhandled error", exc_info=original)
+    _safe_rollback()
+    if wants_json():
+        return json_error(500, "internal_error", _http_message(500))
+    return error_page(500)
 
 
 def _safe_rollback() -> None:

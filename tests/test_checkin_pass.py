@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from academy.attendance.views import PASS_COOKIE, _pass_serializer
+from academy.attendance.checkin import PASS_COOKIE, _pass_serializer
 from courses.db import db
 from courses.models import AttendanceRecord, CheckinPass
 from courses.services import checkin

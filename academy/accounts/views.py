@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import cast
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -10,20 +10,15 @@ from werkzeug.wrappers import Response
 from academy.access import PUBLIC, USER, allow
 from academy.accounts import bp
 from academy.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
-from academy.forms import show_errors
-from courses.db import db
-from courses.errors import Conflict, DomainError, InvalidCredentials
+from academy.forms import attempt, same_site, submit
+from courses.errors import Conflict
+from courses.models import User
 from courses.services import accounts, organisations
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login."""
-    if not target:
-        return url_for("main.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.index")
-    return target
+    return same_site(target, url_for("main.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,14 +30,9 @@ def login() -> str | Response:
     if request.method == "GET" and "login_hint" in session:
         form.login.data = session.pop("login_hint")  # just registered (or tried to)
     if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(form.login.data, form.password.data)
-        except InvalidCredentials as error:
-            form.password.errors = [str(error.message)]
-        except DomainError as error:
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        found = attempt(lambda: accounts.authenticate(form.login.data, form.password.data), form)
+        if found.ok:
+            user = cast(User, found.value)
             locale = session.get("locale") or user.locale
             session.clear()  # a fresh session on login: nothing carried over from before
             if locale:
@@ -70,23 +60,17 @@ def register() -> str | Response:
     form = RegisterForm()
     form.set_organisations(organisations.active_choices())
     if form.validate_on_submit():
-        try:
-            accounts.register(
-                accounts.NewUser(
-                    name=form.name.data,
-                    password=form.password.data,
-                    email=form.email.data,
-                    phone=form.phone.data,
-                    organisation_id=form.organisation.data or None,
-                    qualification_level=form.qualification_level.data,
-                )
-            )
-            db.session.commit()
-        except Conflict:  # registered a moment ago, concurrently: the same answer
-            db.session.rollback()
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
+        new_user = accounts.NewUser(
+            name=form.name.data,
+            password=form.password.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            organisation_id=form.organisation.data or None,
+            qualification_level=form.qualification_level.data,
+        )
+        # A concurrent registration of the same details (Conflict) gets the same answer.
+        registered = attempt(lambda: accounts.register(new_user), form, unshown=(Conflict,))
+        if not registered.ok and not isinstance(registered.error, Conflict):
             return render_template("accounts/register.html", form=form)
         # One answer whether the phone or e-mail was new (an account now exists) or
         # already had an account (its owner was told): the form reveals no account.
@@ -113,22 +97,21 @@ def profile() -> str | Response:
         form.organisation.data = current_user.organisation_id or 0
         form.qualification_level.data = current_user.qualification_level.value
     if form.validate_on_submit():
-        try:
-            accounts.update_profile(
+        saved = submit(
+            lambda: accounts.update_profile(
                 current_user,
                 name=form.name.data,
                 email=form.email.data,
                 phone=form.phone.data,
                 organisation_id=form.organisation.data or None,
                 qualification_level=form.qualification_level.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your profile has been saved."), "success")
-            return redirect(url_for("accounts.profile"))
+            ),
+            done=_("Your profile has been saved."),
+            to=url_for("accounts.profile"),
+            form=form,
+        )
+        if saved is not None:
+            return saved
     return render_template("accounts/profile.html", form=form)
 
 
@@ -137,15 +120,13 @@ def profile() -> str | Response:
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(
+        changed = attempt(
+            lambda: accounts.change_password(
                 current_user, form.current_password.data, form.new_password.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if changed.ok:
             # The nonce changed: every other session is now out; keep this one in.
             # The user itself, not the proxy: Flask-Login keeps what it is given as the
             # request's user, and a proxy pointing at itself recurses without end.

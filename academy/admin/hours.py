@@ -17,9 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserRolesForm
-from academy.forms import show_errors
-from courses.db import db
-from courses.errors import DomainError
+from academy.forms import submit
 from courses.models import User
 from courses.services import accounts
 from courses.services import hours as hours_service
@@ -63,22 +61,21 @@ def add_external_hours(user_id: int) -> str | Response | tuple[str, int]:
     user = accounts.get_user(user_id)
     form = ExternalHoursForm(prefix="external")
     if form.validate_on_submit():
-        try:
-            hours_service.add_external_hours(
+        answer = submit(
+            lambda: hours_service.add_external_hours(
                 current_user,
                 user,
                 form.title.data,
                 form.hours.data,
                 form.earned_on.data,
                 form.note.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The outside hours have been added."), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id) + "#hours")
+            ),
+            done=_("The outside hours have been added."),
+            to=url_for("admin.user_detail", user_id=user.id) + "#hours",
+            form=form,
+        )
+        if answer is not None:
+            return answer
     roles_form = UserRolesForm(prefix="roles", formdata=None)
     roles_form.roles.data = sorted(r.value for r in user.roles)
     page = render_template(
@@ -102,6 +99,5 @@ def delete_external_hours(user_id: int) -> Response:
     if record.user_id != user_id:
         abort(404)
     hours_service.delete_external_hours(current_user, record)
-    db.session.commit()
     flash(_("The outside hours have been deleted."), "success")
     return redirect(back)

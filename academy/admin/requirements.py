@@ -4,7 +4,7 @@ registration cycle and the cycle's length). The rules live in
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,9 +15,7 @@ from wtforms.validators import InputRequired
 
 from academy.access import ADMIN, allow
 from academy.admin import bp
-from academy.forms import QUALIFICATION_LABELS, show_errors
-from courses.db import db
-from courses.errors import DomainError
+from academy.forms import QUALIFICATION_LABELS, submit
 from courses.services import hours as hours_service
 
 
@@ -62,15 +60,14 @@ def set_requirement() -> Response | tuple[str, int]:
     parsed = hours_service.parse_level(request.form.get("level"))
     form = RequirementForm(prefix=parsed.value)
     if form.validate_on_submit():
-        try:
-            hours_service.set_requirement(
+        answer = submit(
+            lambda: hours_service.set_requirement(
                 current_user, parsed, form.required_hours.data, form.cycle_years.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Requirement saved: %(level)s.", level=QUALIFICATION_LABELS[parsed]), "success")
-            return redirect(url_for("admin.requirements"))
+            ),
+            done=_("Requirement saved: %(level)s.", level=QUALIFICATION_LABELS[parsed]),
+            to=url_for("admin.requirements"),
+            form=form,
+        )
+        if answer is not None:
+            return answer
     return render_template("admin/requirements.html", rows=_forms((parsed.value, form))), 422

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,26 +9,23 @@ from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserCreateForm, UserRolesForm
 from academy.admin.hours import hours_context
-from academy.forms import show_errors
-from courses.db import db
-from courses.errors import DomainError
+from academy.forms import attempt, submit
 from courses.services import accounts, organisations
 
 
 @bp.get("/users")
 @allow(ADMIN)
 def users() -> str:
-    try:
-        page = accounts.search_users(
+    found = attempt(
+        lambda: accounts.search_users(
             q=request.args.get("q") or None,
             role=request.args.get("role") or None,
             organisation_id=request.args.get("organisation_id", type=int),
             page=request.args.get("page", 1, type=int),
             per_page=30,
         )
-    except DomainError as error:
-        flash(str(error.message), "error")
-        page = accounts.search_users(page=1, per_page=30)
+    )
+    page = found.value if found.ok else accounts.search_users(page=1, per_page=30)
     return render_template(
         "admin/users.html", page=page, organisations=organisations.active_choices()
     )
@@ -42,8 +39,8 @@ def create_user() -> str | Response:
         (o.id, o.name) for o in organisations.active_choices()
     ]
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        answer = submit(
+            lambda: accounts.create_user(
                 accounts.NewUser(
                     name=form.name.data,
                     password=form.password.data,
@@ -54,14 +51,13 @@ def create_user() -> str | Response:
                     roles=form.roles.data,
                 ),
                 actor=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The account of %(name)s has been created.", name=user.name), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+            ),
+            done=lambda user: _("The account of %(name)s has been created.", name=user.name),
+            to=lambda user: url_for("admin.user_detail", user_id=user.id),
+            form=form,
+        )
+        if answer is not None:
+            return answer
     return render_template("admin/user_new.html", form=form)
 
 
@@ -74,15 +70,14 @@ def user_detail(user_id: int) -> str | Response:
     if request.method == "GET":
         roles_form.roles.data = sorted(r.value for r in user.roles)
     elif roles_form.validate_on_submit():
-        try:
-            accounts.set_roles(current_user, user, roles_form.roles.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(roles_form, error)
-        else:
-            db.session.commit()
-            flash(_("Roles saved."), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+        answer = submit(
+            lambda: accounts.set_roles(current_user, user, roles_form.roles.data),
+            done=_("Roles saved."),
+            to=url_for("admin.user_detail", user_id=user.id),
+            form=roles_form,
+        )
+        if answer is not None:
+            return answer
     return render_template(
         "admin/user_detail.html",
         user=user,
@@ -97,14 +92,13 @@ def user_detail(user_id: int) -> str | Response:
 def set_user_active(user_id: int) -> Response:
     user = accounts.get_user(user_id)
     form = ActiveForm(prefix="active")
-    if form.validate_on_submit():
-        active = request.form.get("active") == "1"
-        try:
-            accounts.set_active(current_user, user, active)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Account activated.") if active else _("Account deactivated."), "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    back = url_for("admin.user_detail", user_id=user.id)
+    if not form.validate_on_submit():
+        return redirect(back)
+    active = request.form.get("active") == "1"
+    return submit(
+        lambda: accounts.set_active(current_user, user, active),
+        done=_("Account activated.") if active else _("Account deactivated."),
+        to=back,
+        refused_to=back,
+    )

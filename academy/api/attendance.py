@@ -1,7 +1,8 @@
 """Attendance API: check-in windows and rotating tokens, check-in and check-out, roll-call
 and corrections, online presence and video progress. Each handler parses, calls one
-service function, commits and answers; the rules and their codes live in
-``courses.services.checkin`` and ``courses.services.attendance``."""
+service function and answers (the request commits once, in academy.transactions); the
+rules and their codes live in ``courses.services.checkin`` and
+``courses.services.attendance``."""
 
 from __future__ import annotations
 
@@ -145,9 +146,7 @@ def open_window(data: dict[str, Any], session_id: int) -> dict[str, Any]:
     window, by default 30 minutes either side of the start."""
     session = lookups.get_session(session_id)
     checkin.open_checkin(current_api_user(), session, data["opens_at"], data["closes_at"])
-    reply = _window(session)
-    db.session.commit()
-    return reply
+    return _window(session)
 
 
 @blp.delete("/sessions/<int:session_id>/checkin-window")
@@ -159,9 +158,7 @@ def close_window(session_id: int) -> dict[str, Any]:
     """End the check-in window now; check-out stays possible until after the end."""
     session = lookups.get_session(session_id)
     checkin.close_checkin(current_api_user(), session)
-    reply = _window(session)
-    db.session.commit()
-    return reply
+    return _window(session)
 
 
 @blp.get("/sessions/<int:session_id>/checkin-token")
@@ -200,7 +197,6 @@ def check_in(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         "action": result.action,
         "already": result.already,
     }
-    db.session.commit()
     return reply, 200 if result.already else 201
 
 
@@ -233,9 +229,7 @@ def roll_call(marks: list[dict[str, Any]], session_id: int) -> list[dict[str, An
     nothing; every change is audited and completion re-evaluated."""
     session = lookups.get_session(session_id)
     records = attendance.mark(current_api_user(), session, marks)
-    reply = [_snapshot(record) for record in records]
-    db.session.commit()
-    return reply
+    return [_snapshot(record) for record in records]
 
 
 @blp.delete("/sessions/<int:session_id>/attendance/<int:user_id>")
@@ -247,9 +241,7 @@ def unmark(session_id: int, user_id: int) -> dict[str, Any]:
     """Undo a trainer's mark: the record goes back to what was measured."""
     session = lookups.get_session(session_id)
     record = attendance.unmark(current_api_user(), session, user_id)
-    reply = _snapshot(record)
-    db.session.commit()
-    return reply
+    return _snapshot(record)
 
 
 def _presence(session: Any) -> dict[str, Any]:
@@ -259,7 +251,6 @@ def _presence(session: Any) -> dict[str, Any]:
         "meeting_url": session.meeting_url,
         "attendance": _snapshot(presence.record) if presence.record else None,
     }
-    db.session.commit()
     return reply
 
 
@@ -302,5 +293,4 @@ def video_progress(data: dict[str, Any], session_id: int) -> dict[str, Any]:
         "share": round(state.share, 4),
         "complete": state.complete,
     }
-    db.session.commit()
     return reply

@@ -8,9 +8,8 @@ from typing import Any
 from flask import Flask, Response, abort, after_this_request, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
 
-from courses.db import db
+from academy import transactions
 from courses.models import User
 from courses.services import tokens
 
@@ -72,12 +71,10 @@ def _keep_last_used(app: Flask, token_id: int) -> Callable[[Response], Response]
 
     def keep(response: Response) -> Response:
         if response.status_code < 500:
-            try:
-                tokens.touch(token_id)
-                db.session.commit()
-            except OperationalError as error:
-                db.session.rollback()
-                app.logger.info("token last_used_at not kept: %s", error)
+            transactions.apart(
+                lambda: tokens.touch(token_id),
+                lambda message, error: app.logger.info("token last_used_at " + message, error),
+            )
         return response
 
     return keep

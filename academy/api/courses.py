@@ -1,8 +1,8 @@
 """Course management API: courses, sessions, cloning and programmes.
 
-Each handler parses, calls one service function, commits and answers; the rules (and
-their 403/404/422 codes) live in ``courses.services.courses`` and ``.programmes``.
-"""
+Each handler parses, calls one service function and answers (the request commits once,
+in academy.transactions); the rules (and their 403/404/422 codes) live in
+``courses.services.courses`` and ``.programmes``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from academy.api.schemas_courses import (
     SessionPatchSchema,
     SessionSchema,
 )
-from courses.db import db, utcnow
+from courses.db import utcnow
 from courses.models import Course, CourseSession, Programme
 from courses.services import courses as course_service
 from courses.services import lookups
@@ -130,7 +130,6 @@ def programme_json(programme: Programme) -> dict[str, Any]:
 def create_course(data: dict[str, Any]) -> dict[str, Any]:
     """Create a course (trainers become its trainers; admins name them in ``trainer_ids``)."""
     course = course_service.create_course(current_api_user(), data)
-    db.session.commit()
     return course_json(course)
 
 
@@ -144,7 +143,6 @@ def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Edit a course; ``status`` publishes (needs a session), archives or returns to draft."""
     course = lookups.get_course(course_id)
     course_service.update_course(current_api_user(), course, data)
-    db.session.commit()
     return course_json(course)
 
 
@@ -157,17 +155,19 @@ def update_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
 def clone_course(data: dict[str, Any], course_id: int) -> dict[str, Any]:
     """Copy a course for a new run, as a draft, with its sessions moved in time."""
     course = lookups.get_course(course_id)
-    shift = timedelta(days=data["shift_days"]) if data["shift_days"] is not None else None
-    copy = course_service.clone_course(
-        current_api_user(),
-        course,
-        shift_by=shift,
-        first_session_at=data["first_session_at"],
-        first_session_on=data["first_session_on"],
-        title=data["title"],
-    )
-    db.session.commit()
+    copy = course_service.clone_course(current_api_user(), course, **_when_cloned(data))
     return course_json(copy)
+
+
+def _when_cloned(data: dict[str, Any]) -> dict[str, Any]:
+    """A clone request's shift and new title, as the clone services take them."""
+    shift = timedelta(days=data["shift_days"]) if data["shift_days"] is not None else None
+    return {
+        "shift_by": shift,
+        "first_session_at": data["first_session_at"],
+        "first_session_on": data["first_session_on"],
+        "title": data["title"],
+    }
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -183,7 +183,6 @@ def add_session(data: dict[str, Any], course_id: int) -> CourseSession:
     """Add a session; ``class_hours`` defaults to the duration / minutes per class hour."""
     course = lookups.get_course(course_id)
     session = course_service.add_session(current_api_user(), course, data)
-    db.session.commit()
     return session
 
 
@@ -197,7 +196,6 @@ def update_session(data: dict[str, Any], session_id: int) -> CourseSession:
     """Edit a session; only the fields sent change."""
     session = lookups.get_session(session_id)
     course_service.update_session(current_api_user(), session, data)
-    db.session.commit()
     return session
 
 
@@ -210,7 +208,6 @@ def delete_session(session_id: int) -> None:
     """Delete a session nobody attended (a published course keeps at least one)."""
     session = lookups.get_session(session_id)
     course_service.delete_session(current_api_user(), session)
-    db.session.commit()
 
 
 # --- programmes ---------------------------------------------------------------------------
@@ -246,7 +243,6 @@ def create_programme(data: dict[str, Any]) -> dict[str, Any]:
     """Create a programme (trainer or admin) with its completion rule and, optionally, its
     courses; a trainer may attach only courses they teach and then manages the programme."""
     programme = programme_service.create_programme(current_api_user(), data)
-    db.session.commit()
     return programme_json(programme)
 
 
@@ -261,7 +257,6 @@ def update_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
     user = current_api_user()
     programme = programme_service.get_programme(programme_id)
     programme_service.update_programme(user, programme, data)
-    db.session.commit()
     return programme_json(programme)
 
 
@@ -274,14 +269,5 @@ def update_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
 def clone_programme(data: dict[str, Any], programme_id: int) -> dict[str, Any]:
     """Copy a programme and each of its courses for a new run, as drafts, moved in time."""
     programme = programme_service.get_programme(programme_id)
-    shift = timedelta(days=data["shift_days"]) if data["shift_days"] is not None else None
-    copy = programme_service.clone_programme(
-        current_api_user(),
-        programme,
-        shift_by=shift,
-        first_session_at=data["first_session_at"],
-        first_session_on=data["first_session_on"],
-        title=data["title"],
-    )
-    db.session.commit()
+    copy = programme_service.clone_programme(current_api_user(), programme, **_when_cloned(data))
     return programme_json(copy)

@@ -1,7 +1,7 @@
 """Enrolment API: enrol, cancel, approve/reject, move off the waitlist, rosters, my
-enrolments. Each handler parses, calls one service function, commits and answers; the
-rules and their codes live in ``courses.services.enrolments`` (its docstring lists them).
-"""
+enrolments. Each handler parses, calls one service function and answers (the request
+commits once, in academy.transactions); the rules and their codes live in
+``courses.services.enrolments`` (its docstring lists them)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from marshmallow import Schema, fields, validate
 from academy.access import STAFF, USER, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
-from courses.db import db
 from courses.models import EnrolmentStatus
 from courses.services import enrolments as enrolment_service
 from courses.services import lookups, rosters
@@ -118,9 +117,7 @@ def enrol(data: dict[str, Any], course_id: int) -> rosters.EnrolmentView:
             actor, lookups.get_course(course_id, with_trainers=False), data["user_id"]
         )
     placed = enrolment_service.enrol_in_course(actor, course_id, learner)
-    reply = rosters.placed_view(placed)
-    db.session.commit()
-    return reply
+    return rosters.placed_view(placed)
 
 
 @blp.delete("/enrolments/<int:enrolment_id>")
@@ -134,9 +131,7 @@ def cancel(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     as the course's trainer or an admin; the first on the waitlist takes the seat."""
     enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.cancel(current_api_user(), enrolment, reason=data["reason"])
-    reply = rosters.view(enrolment)
-    db.session.commit()
-    return reply
+    return rosters.view(enrolment)
 
 
 @blp.post("/enrolments/<int:enrolment_id>/approve")
@@ -148,9 +143,7 @@ def approve(enrolment_id: int) -> rosters.EnrolmentView:
     """Approve a pending enrolment: a seat, or the waitlist when the course is full."""
     enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.approve(current_api_user(), enrolment)
-    reply = rosters.view(enrolment)
-    db.session.commit()
-    return reply
+    return rosters.view(enrolment)
 
 
 @blp.post("/enrolments/<int:enrolment_id>/reject")
@@ -163,9 +156,7 @@ def reject(data: dict[str, Any], enrolment_id: int) -> rosters.EnrolmentView:
     """Reject a pending enrolment, with an optional reason the learner sees."""
     enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.reject(current_api_user(), enrolment, reason=data["reason"])
-    reply = rosters.view(enrolment)
-    db.session.commit()
-    return reply
+    return rosters.view(enrolment)
 
 
 @blp.post("/enrolments/<int:enrolment_id>/promote")
@@ -177,9 +168,7 @@ def promote(enrolment_id: int) -> rosters.EnrolmentView:
     """Move a learner off the waitlist into a seat now (adds one seat to the capacity)."""
     enrolment = lookups.get_enrolment(enrolment_id)
     enrolment_service.promote(current_api_user(), enrolment)
-    reply = rosters.view(enrolment)
-    db.session.commit()
-    return reply
+    return rosters.view(enrolment)
 
 
 @blp.get("/courses/<int:course_id>/enrolments")

@@ -1,6 +1,7 @@
-"""Feedback API: submit the course survey; averages and comments for trainers. Each
-handler parses, calls one service function, commits and answers; the rules and their
-codes live in ``courses.services.feedback`` (its docstring lists them)."""
+"""Feedback API: submit the course survey; averages and comments for trainers. Each handler
+parses, calls one service function and answers (the request commits once, in
+academy.transactions); the rules and their codes live in ``courses.services.feedback``
+(its docstring lists them)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from marshmallow import Schema, fields
 from academy.access import STAFF, USER, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses
-from courses.db import db
 from courses.models import FeedbackResponse
 from courses.services import feedback as feedback_service
 from courses.services import lookups
@@ -94,7 +94,6 @@ def submit(data: dict[str, Any], course_id: int) -> FeedbackResponse:
         data["organisation_score"],
         data["comment"] or "",
     )
-    db.session.commit()
     return response
 
 

@@ -1,6 +1,7 @@
-"""Hours ledger API: the learner's credited hours; outside hours and requirements
-(admins). Each handler parses, calls one service function, commits and answers; the
-rules (and the registration-cycle rule) live in ``courses.services.hours``."""
+"""Hours ledger API: the learner's credited hours; outside hours and requirements (admins).
+Each handler parses, calls one service function and answers (the request commits once,
+in academy.transactions); the rules (and the registration-cycle rule) live in
+``courses.services.hours``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from marshmallow import Schema, fields, validate
 from academy.access import ADMIN, USER, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, error_responses, list_schema
-from courses.db import db
 from courses.models import (
     AttendanceStatus,
     ExternalHoursRecord,
@@ -146,7 +146,6 @@ def add_external_hours(data: dict[str, Any], user_id: int) -> ExternalHoursRecor
         data["earned_on"],
         data["note"] or "",
     )
-    db.session.commit()
     return record
 
 
@@ -159,7 +158,6 @@ def delete_external_hours(record_id: int) -> None:
     """Delete a record of outside hours (admins)."""
     actor = current_api_user()
     hours_service.delete_external_hours(actor, hours_service.get_external_record(record_id))
-    db.session.commit()
 
 
 @blp.get("/qualification-requirements")
@@ -182,5 +180,4 @@ def set_requirement(data: dict[str, Any], level: str) -> QualificationRequiremen
     row = hours_service.set_requirement(
         current_api_user(), level, data["required_hours"], data["cycle_years"]
     )
-    db.session.commit()
     return row

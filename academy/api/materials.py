@@ -17,7 +17,6 @@ from academy.access import PUBLIC, STAFF, USER, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ErrorSchema, list_schema
 from academy.materials.views import allow_upload_size, send_material
-from courses.db import db
 from courses.models import CourseMaterial
 from courses.services import lookups, materials
 
@@ -90,7 +89,6 @@ def upload_material(form: dict[str, Any], course_id: int) -> CourseMaterial:
         title=form.get("title"),
         session_id=form.get("session_id"),
     )
-    db.session.commit()
     return material
 
 
@@ -124,4 +122,3 @@ def delete_material(material_id: int) -> None:
     """Delete a material and its file: trainers of the course and admins."""
     material = materials.get(material_id)
     materials.delete(current_api_user(), material)
-    db.session.commit()

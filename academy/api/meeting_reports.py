@@ -1,6 +1,7 @@
 """Meeting-report API: upload a participant export for preview, read it, apply it. Each
-handler parses, calls one service function, commits and answers; the rules and their
-codes live in ``courses.services.meeting_reports`` (its docstring documents the layouts)."""
+handler parses, calls one service function and answers (the request commits once, in
+academy.transactions); the rules and their codes live in
+``courses.services.meeting_reports`` (its docstring documents the layouts)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from academy.access import STAFF, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.materials import MultipartParser
 from academy.api.schemas import error_responses
-from courses.db import db
 from courses.models import ImportStatus
 from courses.services import lookups, meeting_reports
 
@@ -165,7 +165,6 @@ def upload_report(form: dict[str, Any], session_id: int) -> Any:
         current_api_user(), session, upload.filename or "", data
     )
     reply = meeting_reports.view(uploaded.report_import, session)
-    db.session.commit()
     return reply, 201 if uploaded.created else 200
 
 
@@ -194,6 +193,4 @@ def apply_report(data: dict[str, Any], import_id: int) -> dict[str, Any]:
     report_import = meeting_reports.get_import(actor, import_id)
     choices = {choice["row"]: choice["user_id"] for choice in data.get("choices") or []}
     applied = meeting_reports.apply_report(actor, report_import, choices=choices)
-    reply = meeting_reports.view(applied)
-    db.session.commit()
-    return reply
+    return meeting_reports.view(applied)

@@ -8,7 +8,6 @@ from marshmallow import fields
 from academy.access import ADMIN, PUBLIC, allow
 from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import ListArgsSchema, OrganisationSchema, list_schema
-from courses.db import db
 from courses.models import Organisation
 from courses.services import organisations
 
@@ -38,5 +37,4 @@ def list_organisations(args: dict[str, Any]) -> dict[str, Any]:
 def create_organisation(data: dict[str, Any]) -> Organisation:
     """Add an organisation (admin)."""
     organisation = organisations.create(current_api_user(), **data)
-    db.session.commit()
     return organisation

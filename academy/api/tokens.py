@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from academy.access import PUBLIC, USER, allow
 from academy.api.auth import BEARER
 from academy.api.schemas import ErrorSchema, TokenRequestSchema, TokenResponseSchema, UserSchema
-from courses.db import db
 from courses.services import accounts, tokens
 
 blp = Blueprint(
@@ -25,7 +24,6 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
     """Exchange a login (e-mail or phone) and password for a bearer token."""
     user = accounts.authenticate(data["login"], data["password"])
     secret, token = tokens.issue(user, name=data["name"])
-    db.session.commit()
     return {"token": secret, "expires_at": token.expires_at, "user": user}
 
 
@@ -36,7 +34,6 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
 def revoke_current_token() -> None:
     """Revoke the token used for this request."""
     tokens.revoke(g.api_token)
-    db.session.commit()
 
 
 @blp.get("/me")

@@ -13,7 +13,6 @@ from academy.api.schemas import (
     UserSchema,
     list_schema,
 )
-from courses.db import db
 from courses.models import User
 from courses.services import accounts
 
@@ -47,5 +46,4 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 def create_user(data: dict[str, Any]) -> User:
     """Create a user with roles."""
     user = accounts.create_user(accounts.NewUser(**data), actor=current_api_user())
-    db.session.commit()
     return user

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("attendance", __name__)
 
-from academy.attendance import views  # noqa: E402,F401
+from academy.attendance import checkin, online, roll_call  # noqa: E402,F401

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from academy.access import PUBLIC, USER, allow
 from academy.calendar import bp
 from academy.downloads import content_disposition
-from courses.db import db
 from courses.services import calendar
 
 ICS_MIMETYPE = "text/calendar"
@@ -69,7 +68,6 @@ def learner_feed(token: str) -> Response:
 def issue_token() -> Response:
     rotated = current_user.calendar_token is not None
     calendar.issue_calendar_token(current_user)
-    db.session.commit()
     if rotated:
         flash(_("A new calendar link has been made. The old link no longer works."), "success")
     else:
@@ -81,6 +79,5 @@ def issue_token() -> Response:
 @allow(USER)
 def revoke_token() -> Response:
     calendar.revoke_calendar_token(current_user)
-    db.session.commit()
     flash(_("Your calendar link has been switched off."), "info")
     return redirect(url_for("accounts.profile", _anchor="calendar"))

@@ -1,12 +1,15 @@
-"""Enrolment pages. Each view parses, makes one service call, commits and redirects;
-the rules and their messages live in ``courses.services.enrolments``."""
+"""Enrolment pages. Each view parses, makes one service call and redirects (the request
+commits once, in academy.transactions); the rules and their messages live in
+``courses.services.enrolments``."""
 
 from __future__ import annotations
 
 import io
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Response,
@@ -20,17 +23,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from academy.access import STAFF, USER, allow
 from academy.downloads import content_disposition
 from academy.enrolments import bp
 from academy.enrolments.forms import EnrolOnBehalfForm, ReasonForm
-from academy.forms import show_errors
+from academy.forms import back_to, submit
 from academy.manage.forms import ButtonForm
-from courses.db import db
-from courses.errors import DomainError
-from courses.models import EnrolmentStatus
+from courses.models import Enrolment, EnrolmentStatus
 from courses.services import enrolments as enrolment_service
 from courses.services import lookups, permissions, rosters
 from courses.services.spreadsheets import csv_chunks, write_xlsx
@@ -39,15 +41,6 @@ ROSTER_PER_PAGE = 50
 ROSTER_ACTIONS = ("approve", "reject", "remove", "promote")
 #: Column widths of the roster sheet, in characters.
 ROSTER_WIDTHS = (6, 12, 14, 26, 24, 12, 10, 18, 12)
-
-
-def _back_to(default: str) -> str:
-    """The page to return to: a same-site ``next`` field, else ``default``."""
-    target = request.form.get("next", "")
-    # Only a path on this site: "//host" and "/\\host" would leave it.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def _placed_message(placed: enrolment_service.Placed) -> str:
@@ -73,40 +66,33 @@ def enrol(course_id: int) -> Response:
     page = url_for("catalogue.course_detail", course_id=course_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        placed = enrolment_service.enrol_in_course(current_user, course_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "info" if error.code == "already_enrolled" else "error")
-        return redirect(page)
-    message = _placed_message(placed)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(page)
+    return submit(
+        lambda: enrolment_service.enrol_in_course(current_user, course_id),
+        done=_placed_message,
+        to=page,
+        refused_to=page,
+    )
 
 
 @bp.post("/enrolments/<int:enrolment_id>/cancel")
 @allow(USER)
 def cancel(enrolment_id: int) -> Response:
     enrolment = lookups.get_enrolment(enrolment_id)
-    back = _back_to(url_for("enrolments.my_courses"))
+    back = back_to(url_for("enrolments.my_courses"))
     if not ButtonForm().validate_on_submit():
         abort(400)
-    was = enrolment.status
-    try:
-        enrolment_service.cancel(current_user, enrolment)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(back)
-    db.session.commit()
-    if was == EnrolmentStatus.WAITLISTED:
-        flash(_("You have left the waitlist."), "success")
-    elif was == EnrolmentStatus.PENDING:
-        flash(_("Your request has been withdrawn."), "success")
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        done = _("You have left the waitlist.")
+    elif enrolment.status == EnrolmentStatus.PENDING:
+        done = _("Your request has been withdrawn.")
     else:
-        flash(_("Your enrolment has been cancelled."), "success")
-    return redirect(back)
+        done = _("Your enrolment has been cancelled.")
+    return submit(
+        lambda: enrolment_service.cancel(current_user, enrolment),
+        done=done,
+        to=back,
+        refused_to=back,
+    )
 
 
 @bp.get("/me/courses")
@@ -131,11 +117,21 @@ def my_courses() -> str:
 def notices_read() -> Response:
     if ButtonForm().validate_on_submit():
         rosters.mark_notices_read(current_user)
-        db.session.commit()
     return redirect(url_for("enrolments.my_courses"))
 
 
 # ---- trainers and admins -----------------------------------------------------------------
+
+
+def _roster_message(text: Any) -> Callable[[Enrolment], str]:
+    """The flash after a roster change: ``text`` (lazy, with ``%(name)s`` and
+    ``%(status)s``) for the learner's name and their status now."""
+
+    def message(enrolment: Enrolment) -> str:
+        status = rosters.STATUS_LABELS[enrolment.status]
+        return str(text) % {"name": enrolment.user.name, "status": status}
+
+    return message
 
 
 def _roster_filters() -> tuple[EnrolmentStatus | None, str | None]:
@@ -151,23 +147,16 @@ def roster(course_id: int) -> str | Response:
     course = permissions.managed_course(current_user, course_id)
     form = EnrolOnBehalfForm()
     if form.validate_on_submit():
-        try:
-            learner = enrolment_service.learner_by_login(form.login.data)
-            enrolment = enrolment_service.enrol(current_user, course, learner)
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(name)s added: %(status)s.",
-                    name=learner.name,
-                    status=rosters.STATUS_LABELS[enrolment.status],
-                ),
-                "success",
-            )
-            return redirect(url_for("enrolments.roster", course_id=course.id))
+        added = submit(
+            lambda: enrolment_service.enrol(
+                current_user, course, enrolment_service.learner_by_login(form.login.data)
+            ),
+            done=_roster_message(_l("%(name)s added: %(status)s.")),
+            to=url_for("enrolments.roster", course_id=course.id),
+            form=form,
+        )
+        if added is not None:
+            return added
     status, q = _roster_filters()
     page = rosters.roster(
         current_user,
@@ -197,35 +186,26 @@ def roster_action(enrolment_id: int, action: str) -> Response:
         abort(404)
     enrolment = lookups.get_enrolment(enrolment_id)
     course = permissions.managed_course(current_user, enrolment.course_id)
-    back = _back_to(url_for("enrolments.roster", course_id=course.id))
+    back = back_to(url_for("enrolments.roster", course_id=course.id))
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("The reason is too long (at most 200 characters)."), "error")
         return redirect(back)
     reason = form.reason.data or ""
-    try:
-        if action == "approve":
-            enrolment_service.approve(current_user, enrolment)
-        elif action == "reject":
-            enrolment_service.reject(current_user, enrolment, reason=reason)
-        elif action == "remove":
-            enrolment_service.cancel(current_user, enrolment, reason=reason)
-        else:
-            enrolment_service.promote(current_user, enrolment)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(back)
-    db.session.commit()
-    flash(
-        _(
-            "%(name)s is now: %(status)s.",
-            name=enrolment.user.name,
-            status=rosters.STATUS_LABELS[enrolment.status],
-        ),
-        "success",
+    calls = {
+        "approve": lambda: enrolment_service.approve(current_user, enrolment),
+        "reject": lambda: enrolment_service.reject(current_user, enrolment, reason=reason),
+        "remove": lambda: enrolment_service.cancel(current_user, enrolment, reason=reason),
+        "promote": lambda: enrolment_service.promote(current_user, enrolment),
+    }
+
+    def act() -> Enrolment:
+        calls[action]()
+        return enrolment
+
+    return submit(
+        act, done=_roster_message("%(name)s is now: %(status)s."), to=back, refused_to=back
     )
-    return redirect(back)
 
 
 @bp.get("/manage/courses/<int:course_id>/enrolments.<any(xlsx, csv):kind>")

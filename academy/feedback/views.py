@@ -1,6 +1,7 @@
 """Feedback pages: the learner's survey and, for trainers and admins, the averages and
-comments. Each view parses, makes one service call, commits and redirects; the rules
-and their messages live in ``courses.services.feedback``."""
+comments. Each view parses, makes one service call and redirects (the request commits
+once, in academy.transactions); the rules and their messages live in
+``courses.services.feedback``."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from werkzeug.wrappers import Response
 from academy.access import STAFF, USER, allow
 from academy.feedback import bp
 from academy.feedback.forms import FeedbackForm
-from academy.forms import show_errors
-from courses.db import db
-from courses.errors import DomainError
+from academy.forms import attempt
+from courses.errors import PermissionDenied
 from courses.services import feedback as feedback_service
 from courses.services import lookups
 
@@ -27,27 +27,24 @@ def survey(course_id: int) -> str | Response | tuple[str, int]:
     course = lookups.get_course(course_id)
     form = FeedbackForm()
     if form.validate_on_submit():
-        try:
-            feedback_service.submit_feedback(
+        sent = attempt(
+            lambda: feedback_service.submit_feedback(
                 current_user,
                 course,
                 form.content_score.data,
                 form.trainer_score.data,
                 form.organisation_score.data,
                 form.comment.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            if error.code == "feedback_already_given":
-                flash(str(error.message), "info")
-                return redirect(url_for("enrolments.my_courses"))
-            if error.code == "not_enrolled":
-                abort(403)
-            show_errors(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+            unshown=(PermissionDenied,),
+        )
+        if sent.ok:
             flash(_("Thank you for your feedback!"), "success")
+        if sent.ok or sent.code == "feedback_already_given":  # the refusal is news, flashed
             return redirect(url_for("enrolments.my_courses"))
+        if sent.code == "not_enrolled":
+            abort(403)
     state = feedback_service.feedback_state(current_user, course)
     if state.state == "not_enrolled":
         abort(403)

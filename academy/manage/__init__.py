@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 
-from academy.manage import views  # noqa: E402,F401
+from academy.manage import programmes, sessions, views  # noqa: E402,F401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -16,9 +15,9 @@ from wtforms.validators import Optional
 
 from academy.access import PUBLIC, STAFF, USER, allow
 from academy.downloads import content_disposition
+from academy.forms import attempt, back_to
 from academy.materials import bp
-from courses.db import db
-from courses.errors import DomainError, NotFound, PermissionDenied
+from courses.errors import NotFound, PermissionDenied
 from courses.models import Course, CourseMaterial, User
 from courses.services import lookups, materials
 from courses.services.permissions import can_manage_course
@@ -66,15 +65,6 @@ def _found(getter: Any, object_id: int) -> Any:
         abort(404)
 
 
-def _back(fallback: str) -> str:
-    """The page the form came from, if it is one of ours; otherwise ``fallback``."""
-    target = request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return fallback
-
-
 @bp.get("/courses/<int:course_id>/materials")
 @allow(PUBLIC)
 def course_materials(course_id: int) -> str:
@@ -101,7 +91,7 @@ def upload(course_id: int) -> Response:
     allow_upload_size()
     course = _found(lookups.get_course, course_id)
     form = MaterialUploadForm()
-    back = _back(url_for("materials.course_materials", course_id=course.id))
+    back = back_to(url_for("materials.course_materials", course_id=course.id))
     if not form.validate_on_submit():
         for messages in form.errors.values():
             for message in messages:
@@ -111,24 +101,21 @@ def upload(course_id: int) -> Response:
     if upload_file is None or not getattr(upload_file, "filename", None):
         flash(_("Choose a file to upload."), "error")
         return redirect(back)
-    try:
-        material = materials.upload(
+    uploaded = attempt(
+        lambda: materials.upload(
             current_user,
             course,
             upload_file.stream,
             filename=upload_file.filename,
             title=form.title.data,
             session_id=form.session_id.data,
-        )
-    except PermissionDenied:
-        db.session.rollback()
+        ),
+        unshown=(PermissionDenied,),
+    )
+    if isinstance(uploaded.error, PermissionDenied):
         abort(403)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(back)
-    db.session.commit()
-    flash(_("%(title)s has been uploaded.", title=material.title), "success")
+    if uploaded.ok:
+        flash(_("%(title)s has been uploaded.", title=uploaded.value.title), "success")
     return redirect(back)
 
 
@@ -161,14 +148,16 @@ def send_material(material: CourseMaterial, stream: Any) -> Response:
 def delete(material_id: int) -> Response:
     material = _found(materials.get, material_id)
     form = DeleteForm()
-    back = _back(url_for("materials.course_materials", course_id=material.course_id))
+    back = back_to(
+        url_for("materials.course_materials", course_id=material.course_id),
+    )
     title = material.title
     if form.validate_on_submit():
-        try:
-            materials.delete(current_user, material)
-        except PermissionDenied:
-            db.session.rollback()
+        deleted = attempt(
+            lambda: materials.delete(current_user, material), unshown=(PermissionDenied,)
+        )
+        if isinstance(deleted.error, PermissionDenied):
             abort(403)
-        db.session.commit()
-        flash(_("%(title)s has been deleted.", title=title), "success")
+        if deleted.ok:
+            flash(_("%(title)s has been deleted.", title=title), "success")
     return redirect(back)

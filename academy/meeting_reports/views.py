@@ -1,6 +1,7 @@
 """Meeting-report pages: upload a participant export for a session, preview what it
-matches, confirm to apply. Each view parses, makes one service call, commits and
-redirects; the rules live in ``courses.services.meeting_reports``."""
+matches, confirm to apply. Each view parses, makes one service call (the request commits
+once, in academy.transactions) and redirects; the rules live in
+``courses.services.meeting_reports``."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from academy.access import STAFF, allow
+from academy.forms import attempt
 from academy.manage.forms import ButtonForm
 from academy.meeting_reports import bp
 from academy.meeting_reports.forms import ReportUploadForm
-from courses.db import db, utcnow
+from courses.db import utcnow
 from courses.errors import DomainError
 from courses.models import ImportStatus, SessionMode
 from courses.services import meeting_reports, permissions
@@ -31,22 +33,21 @@ def upload(session_id: int) -> str | Response:
     if form.validate_on_submit():
         upload_file = form.file.data
         data = upload_file.stream.read(meeting_reports.MAX_REPORT_BYTES + 1)
-        try:
-            uploaded = meeting_reports.upload_report(
+        online = session.mode in ONLINE_MODES
+        outcome = attempt(
+            lambda: meeting_reports.upload_report(
                 current_user, session, upload_file.filename or "", data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            if session.mode in ONLINE_MODES:
-                form.file.errors = [*list(form.file.errors or []), str(error.message)]
-            else:  # no form on the page to show it beside
-                flash(str(error.message), "error")
-        else:
-            report_import = uploaded.report_import
-            db.session.commit()
-            if not uploaded.created:
+            ),
+            # Offline, there is no form on the page to show it beside: flashed.
+            unshown=(DomainError,) if online else (),
+        )
+        if outcome.error is not None and online:
+            form.file.errors = [*list(form.file.errors or []), str(outcome.error.message)]
+        if outcome.value is not None:
+            if not outcome.value.created:
                 flash(_("This file was uploaded before: here is its import again."), "info")
-            return redirect(url_for("meeting_reports.preview", import_id=report_import.id))
+            import_id = outcome.value.report_import.id
+            return redirect(url_for("meeting_reports.preview", import_id=import_id))
     imports = meeting_reports.imports_for_session(current_user, session)
     return render_template(
         "meeting_reports/upload.html",
@@ -108,18 +109,14 @@ def apply(import_id: int) -> Response:
         abort(400)
     page = url_for("meeting_reports.preview", import_id=report_import.id)
     already = report_import.status == ImportStatus.APPLIED
-    try:
-        applied = meeting_reports.apply_report(
+    applied = attempt(
+        lambda: meeting_reports.apply_report(
             current_user, report_import, choices=_choices(request.form)
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(page)
-    matched = meeting_reports.counts(applied)["matched"]
-    db.session.commit()
-    if already:
+    )
+    if applied.ok and already:
         flash(_("This report was applied already; nothing changed."), "info")
-    else:
+    elif applied.ok:
+        matched = meeting_reports.counts(applied.value)["matched"]
         flash(_("Report applied: attendance updated for %(n)s learners.", n=matched), "success")
     return redirect(page)
