@@ -8,7 +8,7 @@
 ``online``                heartbeats (online presence) and imported meeting minutes
 ``video``                 recorded-video progress
 ``completion``            completion of an enrolment, called by attendance, feedback,
-                          course editing and reports
+                          course editing and meeting reports
 ``settle``                settling sessions and courses that are over
 ========================  ===============================================================
 

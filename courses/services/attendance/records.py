@@ -69,6 +69,7 @@ ATTENDING_STATUSES = (
     EnrolmentStatus.COMPLETED,
     EnrolmentStatus.INCOMPLETE,
 )
+#: Between two ways that measured the same minutes, the better status counts.
 _STATUS_RANK = {
     AttendanceStatus.PRESENT: 3,
     AttendanceStatus.LATE: 2,
