@@ -1,5 +1,6 @@
-"""After a course's last session, completions are settled: by the ``settle-courses``
-command and by the periodic Celery task, run here by a real worker on Redis."""
+"""Settling (courses.services.attendance.settle): after a course's last session,
+completions are settled, by the ``settle-courses`` command and by the periodic Celery
+task, run here by a real worker on Redis; sessions and courses are settled once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from courses.db import db
 from courses.models import Enrolment, EnrolmentStatus
 from courses.services import attendance
+from tests.attendance_helpers import OVER, PAST, _enrolment, _settle, _two_session_course
 from tests.celery_worker import output, real_worker
 from tests.conftest import make_app
 from tests.factories import make_course, make_enrolment, make_trainer, make_user
@@ -98,3 +100,44 @@ def test_the_embedded_default_settles_without_a_broker(app, app_ctx):  # type: i
     assert not jobs.is_alive()
     assert _status(short) == EnrolmentStatus.INCOMPLETE
     assert _status(keen) == EnrolmentStatus.COMPLETED
+
+
+def test_after_the_last_session_an_enrolment_short_of_the_threshold_is_incomplete(app_ctx):  # type: ignore[no-untyped-def]
+    trainer = make_trainer()
+    course, learner, enrolment = _two_session_course(trainer)
+    keen = make_user()
+    keen_enrolment = make_enrolment(course, keen)
+    between = PAST + timedelta(days=1)  # the first session is over, the second to come
+    for session in course.sessions:
+        attendance.mark(trainer, session, [{"user_id": keen.id, "status": "present"}], now=between)
+    attendance.mark(
+        trainer, course.sessions[0], [{"user_id": learner.id, "status": "present"}], now=between
+    )
+    db.session.commit()
+    assert _enrolment(keen_enrolment.id).status == EnrolmentStatus.ENROLLED
+    last_end = course.sessions[1].ends_at
+    assert _settle(last_end - timedelta(minutes=1)) == attendance.Settlement(1, 0)
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.ENROLLED
+    assert _settle(last_end + timedelta(minutes=1)) == attendance.Settlement(1, 0)
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE
+    assert _enrolment(keen_enrolment.id).status == EnrolmentStatus.COMPLETED
+    assert _settle(last_end + timedelta(minutes=2)) == attendance.Settlement(0, 0)
+    # A later correction can still complete it.
+    attendance.mark(
+        trainer,
+        course.sessions[1],
+        [{"user_id": learner.id, "status": "present"}],
+        now=last_end + timedelta(days=1),
+    )
+    db.session.commit()
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
+
+
+def test_a_finished_course_whose_sessions_were_settled_still_settles(app_ctx):  # type: ignore[no-untyped-def]
+    trainer = make_trainer()
+    course, _learner, enrolment = _two_session_course(trainer)
+    for session in course.sessions:
+        session.settled_at = session.ends_at
+    db.session.commit()
+    assert _settle(OVER) == attendance.Settlement(0, 1)
+    assert _enrolment(enrolment.id).status == EnrolmentStatus.INCOMPLETE

@@ -206,6 +206,23 @@ def check(
     or the time a valid token was seen on arrival (``presence_seen_at``, kept while
     the learner logged in; good for ``PRESENCE_PASS``)."""
     now = now or utcnow()
+    closes = _require_open(session, action, now)
+    method = _proof(session, token, code, presence_seen_at, now)
+    enrolment = attendance.require_attendee(session, user)
+    record = attendance.record_for(session, user.id, enrolment)
+    if action == CHECK_IN:
+        already = _check_in(user, session, record, method, closes, now)
+    else:
+        already = _check_out(session, record, now)
+    if already:
+        return CheckinResult(record, action, True)
+    attendance.changed(record, session, enrolment, now)
+    return CheckinResult(record, action, False)
+
+
+def _require_open(session: CourseSession, action: str, now: datetime) -> datetime:
+    """The action is known, the session is held on site, check-in was opened and (to
+    check in) its window has begun. Returns when the window closes."""
     if action not in (CHECK_IN, CHECK_OUT):
         raise ValidationFailed(_l("Unknown check-in action."), code="invalid_action")
     if session.mode not in ONSITE_MODES:
@@ -221,44 +238,57 @@ def check(
             code="checkin_not_open",
             opens_at=opens.isoformat(),
         )
-    method = _proof(session, token, code, presence_seen_at, now)
-    enrolment = attendance.require_attendee(session, user)
-    record = attendance.record_for(session, user.id, enrolment)
-    if action == CHECK_IN:
-        if record.checked_in_at is not None:
-            return CheckinResult(record, action, True)
-        if now > closes:
-            raise ValidationFailed(
-                _l("Check-in closed at %(time)s.", time=_local_time(closes)),
-                code="checkin_closed",
-            )
-        record.checked_in_at = now
-        if record.manual and record.status == AttendanceStatus.ABSENT:
-            # Marked absent at roll-call, then came: the check-in is the better evidence.
-            record.manual = False
-            audit.record(
-                user,
-                "attendance.checked_in_after_mark",
-                "attendance_record",
-                record.id,
-                session_id=session.id,
-                before={"status": record.status.value, "minutes": record.minutes},
-            )
-        if not record.manual:
-            record.method = method
-    else:
-        if record.checked_in_at is None:
-            raise ValidationFailed(_l("Check in first."), code="not_checked_in")
-        if record.checked_out_at is not None:
-            return CheckinResult(record, action, True)
-        if now > checkout_until(session):
-            raise ValidationFailed(
-                _l("Check-out closed at %(time)s.", time=_local_time(checkout_until(session))),
-                code="checkin_closed",
-            )
-        record.checked_out_at = max(now, record.checked_in_at)
-    attendance.changed(record, session, enrolment, now)
-    return CheckinResult(record, action, False)
+    return closes
+
+
+def _check_in(
+    user: User,
+    session: CourseSession,
+    record: AttendanceRecord,
+    method: AttendanceMethod,
+    closes: datetime,
+    now: datetime,
+) -> bool:
+    """Record the arrival, unless the learner checked in before (returns True) or the
+    window is over (``checkin_closed``)."""
+    if record.checked_in_at is not None:
+        return True
+    if now > closes:
+        raise ValidationFailed(
+            _l("Check-in closed at %(time)s.", time=_local_time(closes)),
+            code="checkin_closed",
+        )
+    record.checked_in_at = now
+    if record.manual and record.status == AttendanceStatus.ABSENT:
+        # Marked absent at roll-call, then came: the check-in is the better evidence.
+        record.manual = False
+        audit.record(
+            user,
+            "attendance.checked_in_after_mark",
+            "attendance_record",
+            record.id,
+            session_id=session.id,
+            before={"status": record.status.value, "minutes": record.minutes},
+        )
+    if not record.manual:
+        record.method = method
+    return False
+
+
+def _check_out(session: CourseSession, record: AttendanceRecord, now: datetime) -> bool:
+    """Record the departure of a learner who checked in, unless they checked out before
+    (returns True) or the time for it is over (``checkin_closed``)."""
+    if record.checked_in_at is None:
+        raise ValidationFailed(_l("Check in first."), code="not_checked_in")
+    if record.checked_out_at is not None:
+        return True
+    if now > checkout_until(session):
+        raise ValidationFailed(
+            _l("Check-out closed at %(time)s.", time=_local_time(checkout_until(session))),
+            code="checkin_closed",
+        )
+    record.checked_out_at = max(now, record.checked_in_at)
+    return False
 
 
 def _proof(
