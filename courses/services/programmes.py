@@ -32,6 +32,7 @@ from courses.services.courses.rules import (
     check_lengths,
     clean_text,
     in_order,
+    merged_values,
     optional_text,
     parse_enum,
     refuse_outside_years,
@@ -208,10 +209,7 @@ def _validate(
     """The cleaned values of a whole programme (current values merged with ``data``) and
     its courses (None: unchanged), or every rule it breaks."""
     errors = RuleErrors()
-    values = {
-        name: data[name] if name in data else getattr(programme, name, None)
-        for name in PROGRAMME_FIELDS
-    }
+    values = merged_values(PROGRAMME_FIELDS, programme, data)
     _clean_texts(errors, values)
     _clean_choices(errors, values)
     courses = _courses(errors, data["course_ids"]) if "course_ids" in data else None

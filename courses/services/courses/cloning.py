@@ -20,26 +20,18 @@ from courses.db import db
 from courses.errors import ValidationFailed
 from courses.models import Course, CourseSession, PublicationStatus, User
 from courses.services import audit
+from courses.services.courses.editing import COURSE_FIELDS, WINDOW_FIELDS
 from courses.services.courses.rules import TITLE_LENGTH, clean_text, refuse_outside_years
 from courses.services.courses.sessions import SESSION_FIELDS, _validate_session
 from courses.services.permissions import require_course_creator, require_course_manager
 from courses.settings import from_local, to_local
 
-#: The course fields a copy takes over as they are.
-COPIED_FIELDS = (
-    "summary",
-    "description",
-    "topic",
-    "level",
-    "mode",
-    "capacity",
-    "completion_threshold",
-    "feedback_required",
-    "approval_required",
-    "programme_id",
-)
 #: The course's moments that move with its sessions.
-MOVED_FIELDS = ("enrol_opens_at", "enrol_closes_at", "cancel_deadline")
+MOVED_FIELDS = WINDOW_FIELDS
+#: The course fields a copy takes over as they are.
+COPIED_FIELDS = tuple(
+    name for name in COURSE_FIELDS if name not in ("title", "status", *MOVED_FIELDS)
+)
 
 
 def _clone_date_error(

@@ -18,18 +18,10 @@ from flask_babel import lazy_gettext as _l
 from courses.db import db
 from courses.models import Course, CourseLevel, CourseMode, PublicationStatus, User
 from courses.services import attendance, audit, enrolments
-from courses.services.courses import relations
+from courses.services.courses import relations, rules
 from courses.services.courses.queries import session_count
 from courses.services.courses.relations import require_trainer_choice
-from courses.services.courses.rules import (
-    RuleErrors,
-    aware,
-    capacity_or_none,
-    check_lengths,
-    clean_text,
-    in_years,
-    parse_enum,
-)
+from courses.services.courses.rules import RuleErrors
 from courses.services.permissions import require_course_creator, require_course_manager
 
 COURSE_FIELDS = (
@@ -65,30 +57,30 @@ STATUS_ACTIONS = {
 def _clean_texts(errors: RuleErrors, values: dict[str, Any]) -> None:
     """A title and a topic are required; the texts keep within their lengths."""
     for name in ("title", "topic"):
-        values[name] = clean_text(values[name])
+        values[name] = rules.clean_text(values[name])
         if not values[name]:
             errors.add(
                 "required",
                 name,
                 _l("Enter a title.") if name == "title" else _l("Enter a topic."),
             )
-    values["summary"] = clean_text(values["summary"])
+    values["summary"] = rules.clean_text(values["summary"])
     values["description"] = (values["description"] or "").strip()
-    check_lengths(errors, values, ("title", "summary", "topic"))
+    rules.check_lengths(errors, values, ("title", "summary", "topic"))
 
 
 def _clean_choices(errors: RuleErrors, values: dict[str, Any]) -> None:
     """Level, mode and status are among their options; a course starts as a draft."""
-    values["level"] = parse_enum(errors, CourseLevel, "level", values["level"])
-    values["mode"] = parse_enum(errors, CourseMode, "mode", values["mode"])
-    values["status"] = parse_enum(
+    values["level"] = rules.parse_enum(errors, CourseLevel, "level", values["level"])
+    values["mode"] = rules.parse_enum(errors, CourseMode, "mode", values["mode"])
+    values["status"] = rules.parse_enum(
         errors, PublicationStatus, "status", values["status"] or PublicationStatus.DRAFT
     )
 
 
 def _capacity(errors: RuleErrors, course: Course | None, value: Any) -> int | None:
     """At least 1 (empty: no limit), and never below the seats already taken."""
-    capacity = capacity_or_none(errors, value)
+    capacity = rules.capacity_or_none(errors, value)
     if capacity is not None and course is not None and capacity < (course.seats_taken or 0):
         errors.add(
             "capacity_below_enrolled",
@@ -104,7 +96,7 @@ def _capacity(errors: RuleErrors, course: Course | None, value: Any) -> int | No
 def _clean_enrolment_window(errors: RuleErrors, values: dict[str, Any]) -> None:
     """The window's dates lie in the planned years; enrolment closes after it opens."""
     for name in WINDOW_FIELDS:
-        values[name] = aware(in_years(errors, name, values[name]))
+        values[name] = rules.aware(rules.in_years(errors, name, values[name]))
     opens, closes = values["enrol_opens_at"], values["enrol_closes_at"]
     if opens is not None and closes is not None and closes <= opens:
         errors.add(

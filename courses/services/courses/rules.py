@@ -58,6 +58,12 @@ class RuleErrors:
             raise ValidationFailed(self.message, fields=self.fields, code=self.code)
 
 
+def merged_values(names: Iterable[str], row: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole of a change: each of ``names`` from ``data`` when it names it, otherwise
+    the current value of ``row`` (None for a row not yet created)."""
+    return {name: data[name] if name in data else getattr(row, name, None) for name in names}
+
+
 def clean_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 

@@ -42,6 +42,7 @@ from courses.services.courses.rules import (
     check_lengths,
     clean_text,
     in_years,
+    merged_values,
     optional_text,
     parse_enum,
 )
@@ -200,10 +201,7 @@ def _validate_session(
     """The cleaned values of a whole session of ``course`` (the current values of
     ``session`` merged with ``data``), or every rule it breaks."""
     errors = RuleErrors()
-    values = {
-        name: data[name] if name in data else getattr(session, name, None)
-        for name in SESSION_FIELDS
-    }
+    values = merged_values(SESSION_FIELDS, session, data)
     _clean_texts(errors, values)
     _clean_mode(errors, values)
     _check_url(errors, "meeting_url", values["meeting_url"])
