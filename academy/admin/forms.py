@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.forms import organisation_kind_choices, qualification_choices, role_choices
+from courses.services.courses.rules import TITLE_LENGTH
 
 
 class CheckboxesField(SelectMultipleField):
@@ -44,7 +45,8 @@ class ActiveForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        _l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=120)]
+        _l("Name"),
+        validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=TITLE_LENGTH)],
     )
     kind = SelectField(_l("Kind"), choices=organisation_kind_choices)
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)])

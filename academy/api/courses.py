@@ -33,7 +33,11 @@ blp = Blueprint("api_courses", __name__, url_prefix="/api/v1", description="cour
 
 
 class CloneSchema(Schema):
-    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=course_service.TITLE_LENGTH),
+    )
     first_session_at = fields.AwareDateTime(
         load_default=None,
         allow_none=True,

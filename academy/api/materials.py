@@ -54,7 +54,9 @@ MaterialListSchema = list_schema(MaterialSchema, "MaterialList")
 
 class MaterialUploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "the file (PDF, Office, image, video)"})
-    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    title = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=materials.MAX_TITLE_LENGTH)
+    )
     session_id = fields.Integer(load_default=None, allow_none=True)
 
 

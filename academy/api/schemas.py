@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from courses.db import MAX_INTEGER
 from courses.models import OrganisationKind, QualificationLevel, Role
+from courses.services.courses.rules import TITLE_LENGTH
 
 #: A row id as the database's integer ids hold it: a larger one is refused, not looked up.
 DATABASE_ID = validate.Range(min=1, max=MAX_INTEGER)
@@ -55,7 +56,7 @@ def list_schema(item_schema: type[Schema], name: str) -> type[Schema]:
 
 class OrganisationSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_LENGTH))
     kind = fields.Enum(OrganisationKind, by_value=True, load_default=OrganisationKind.ORGANISATION)
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=60))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from academy.api.schemas import ListArgsSchema
 from courses.models import CourseLevel, CourseMode, PublicationStatus, SessionMode
+from courses.services.courses.rules import TITLE_LENGTH
 from courses.settings import FIRST_YEAR, LAST_YEAR
 
 
@@ -25,11 +26,13 @@ class TrainerRefSchema(Schema):
 class SessionSchema(Schema):
     id = fields.Integer(dump_only=True)
     course_id = fields.Integer(dump_only=True)
-    title = fields.String(load_default="", validate=validate.Length(max=120))
+    title = fields.String(load_default="", validate=validate.Length(max=TITLE_LENGTH))
     starts_at = fields.AwareDateTime(required=True, format="iso")
     ends_at = fields.AwareDateTime(required=True, format="iso")
     mode = fields.Enum(SessionMode, by_value=True, required=True)
-    venue = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    venue = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=TITLE_LENGTH)
+    )
     room = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=60))
     address = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
     meeting_url = fields.String(allow_none=True, load_default=None)
@@ -49,7 +52,7 @@ class SessionPatchSchema(SessionSchema):
 
 class CourseSchema(Schema):
     id = fields.Integer(dump_only=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_LENGTH))
     summary = fields.String(load_default="", validate=validate.Length(max=500))
     description = fields.String(load_default="")
     topic = fields.String(required=True, validate=validate.Length(min=1, max=40))
@@ -122,7 +125,7 @@ class CourseQuerySchema(ListArgsSchema):
 
 class ProgrammeSchema(Schema):
     id = fields.Integer(dump_only=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_LENGTH))
     summary = fields.String(load_default="", validate=validate.Length(max=500))
     description = fields.String(load_default="")
     level = fields.Enum(CourseLevel, by_value=True, allow_none=True, load_default=None)

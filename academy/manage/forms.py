@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from academy.admin.forms import CheckboxesField
+from courses.services.courses.rules import TITLE_LENGTH
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -48,7 +49,7 @@ def _local_datetime(label: object, required: bool = False) -> DateTimeLocalField
 
 
 class CourseForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Length(max=120)])
+    title = StringField(_l("Title"), validators=[Length(max=TITLE_LENGTH)])
     summary = TextAreaField(_l("Summary"), validators=[Length(max=500)])
     description = TextAreaField(_l("Description"))
     topic = StringField(_l("Topic"), validators=[Length(max=40)])
@@ -69,11 +70,11 @@ class CourseForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Title of the session"), validators=[Length(max=120)])
+    title = StringField(_l("Title of the session"), validators=[Length(max=TITLE_LENGTH)])
     starts_at = _local_datetime(_l("Starts"), required=True)
     ends_at = _local_datetime(_l("Ends"), required=True)
     mode = SelectField(_l("Mode"), choices=lambda: SESSION_MODE_CHOICES)
-    venue = StringField(_l("Venue"), validators=[Length(max=120)])
+    venue = StringField(_l("Venue"), validators=[Length(max=TITLE_LENGTH)])
     room = StringField(_l("Room"), validators=[Length(max=60)])
     address = StringField(_l("Address"), validators=[Length(max=255)])
     meeting_url = StringField(_l("Meeting link"), validators=[Length(max=500)])
@@ -84,7 +85,7 @@ class SessionForm(FlaskForm):
 
 
 class CloneForm(FlaskForm):
-    title = StringField(_l("Title of the new run"), validators=[Length(max=120)])
+    title = StringField(_l("Title of the new run"), validators=[Length(max=TITLE_LENGTH)])
     first_session_on = DateField(_l("Date of the first session"), validators=[Optional()])
 
 
@@ -93,11 +94,13 @@ class ButtonForm(FlaskForm):
 
 
 class ProgrammeForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Length(max=120)])
+    title = StringField(_l("Title"), validators=[Length(max=TITLE_LENGTH)])
     summary = TextAreaField(_l("Summary"), validators=[Length(max=500)])
     description = TextAreaField(_l("Description"))
     level = SelectField(_l("Level"), choices=lambda: [("", _l("— any —")), *LEVEL_CHOICES])
     course_ids = CheckboxesField(_l("Courses"), coerce=int, validate_choice=False)
     required_course_count = IntegerField(_l("Courses to complete"), validators=[Optional()])
     required_hours = DecimalField(_l("Class hours required"), places=2, validators=[Optional()])
-    certificate_title = StringField(_l("Title on the certificate"), validators=[Length(max=120)])
+    certificate_title = StringField(
+        _l("Title on the certificate"), validators=[Length(max=TITLE_LENGTH)]
+    )

@@ -34,12 +34,13 @@ from courses.models import (
     User,
 )
 from courses.services import audit
+from courses.services.courses.rules import TITLE_LENGTH
 from courses.services.lookups import get_course
 from courses.services.permissions import can_manage_course, can_view_course
 from courses.storage import FileTooLarge, Storage, get_storage, new_key
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-MAX_TITLE_LENGTH = 120
+MAX_TITLE_LENGTH = TITLE_LENGTH
 MAX_FILENAME_LENGTH = 255
 DOWNLOAD_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 _HEAD_BYTES = 4096

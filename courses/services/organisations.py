@@ -9,6 +9,7 @@ from courses.db import db
 from courses.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from courses.models import Organisation, OrganisationKind, User
 from courses.services import audit
+from courses.services.courses.rules import TITLE_LENGTH
 from courses.services.pagination import Page, paginate
 
 
@@ -17,7 +18,7 @@ def _clean(name: str | None, kind: OrganisationKind | str | None) -> tuple[str, 
     name = (name or "").strip()
     if not name:
         errors["name"] = [_l("Enter the organisation's name.")]
-    elif len(name) > 120:
+    elif len(name) > TITLE_LENGTH:
         errors["name"] = [_l("The name is too long (120 characters at most).")]
     try:
         parsed_kind = OrganisationKind(kind or OrganisationKind.ORGANISATION)

@@ -7,7 +7,8 @@ earns ``required_hours`` credited hours. Codes of refused changes:
 ``required`` (no title), ``invalid_choice`` (level/status), ``invalid_course``
 (unknown course ids), ``invalid_course_count`` (not above 0, or more than the
 programme has courses), ``invalid_required_hours`` (not above 0), ``no_courses``
-(publishing a programme without courses).
+(publishing a programme without courses), ``too_long`` (a title or summary longer than
+its column; the cleaning rules are those of courses, ``courses.services.courses.rules``).
 """
 
 from __future__ import annotations
@@ -20,20 +21,29 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from courses.db import database_id, db
+from courses.db import db
 from courses.errors import NotFound
 from courses.models import Course, CourseLevel, Programme, PublicationStatus, User
 from courses.services import audit
 from courses.services import courses as course_service
 from courses.services.class_hours import round_hours
-from courses.services.courses import RuleErrors, clean_text, parse_enum
+from courses.services.courses.rules import (
+    RuleErrors,
+    check_lengths,
+    clean_text,
+    in_order,
+    merged_values,
+    optional_text,
+    parse_enum,
+    refuse_outside_years,
+    wanted_ids,
+)
 from courses.services.pagination import Page, paginate
 from courses.services.permissions import (
     can_manage_course,
     require_course_creator,
     require_programme_manager,
 )
-from courses.settings import within_years, years_message
 
 PROGRAMME_FIELDS = (
     "title",
@@ -107,40 +117,32 @@ def programme_choices(actor: User, course: Course | None = None) -> list[Program
 
 
 def _courses(errors: RuleErrors, ids: Iterable[Any]) -> list[Course]:
-    wanted: list[int] = []
-    for raw in ids or ():
-        if database_id(raw) is None:
-            errors.add("invalid_course", "course_ids", _l("Choose courses from the list."))
-            return []
-        wanted.append(int(raw))
-    wanted = list(dict.fromkeys(wanted))
+    """The courses ``ids`` names, each an existing course (``invalid_course``)."""
+    wanted = wanted_ids(
+        errors, "course_ids", ids, "invalid_course", _l("Choose courses from the list.")
+    )
     if not wanted:
         return []
     found = list(db.session.scalars(sa.select(Course).where(Course.id.in_(wanted))))
     if len(found) != len(wanted):
         errors.add("invalid_course", "course_ids", _l("Choose existing courses only."))
         return []
-    by_id = {c.id: c for c in found}
-    return [by_id[i] for i in wanted]
+    return in_order(found, wanted)
 
 
-def _validate(
-    programme: Programme | None, data: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[Course] | None]:
-    errors = RuleErrors()
-    values: dict[str, Any] = {}
-    for name in PROGRAMME_FIELDS:
-        values[name] = data[name] if name in data else getattr(programme, name, None)
+def _clean_texts(errors: RuleErrors, values: dict[str, Any]) -> None:
+    """A title is required; title and summary keep within their lengths."""
     values["title"] = clean_text(values["title"])
     if not values["title"]:
         errors.add("required", "title", _l("Enter a title."))
-    elif len(values["title"]) > 120:
-        errors.add("too_long", "title", _l("Too long (%(n)d characters at most).", n=120))
     values["summary"] = clean_text(values["summary"])
-    if len(values["summary"]) > 500:
-        errors.add("too_long", "summary", _l("Too long (%(n)d characters at most).", n=500))
+    check_lengths(errors, values, ("title", "summary"))
     values["description"] = (values["description"] or "").strip()
-    values["certificate_title"] = clean_text(values["certificate_title"]) or None
+    values["certificate_title"] = optional_text(values["certificate_title"])
+
+
+def _clean_choices(errors: RuleErrors, values: dict[str, Any]) -> None:
+    """Level (optional) and status are among their options; a programme starts as a draft."""
     values["level"] = (
         parse_enum(errors, CourseLevel, "level", values["level"]) if values["level"] else None
     )
@@ -148,55 +150,74 @@ def _validate(
         errors, PublicationStatus, "status", values["status"] or PublicationStatus.DRAFT
     )
 
-    courses = _courses(errors, data["course_ids"]) if "course_ids" in data else None
+
+def _course_count(programme: Programme | None, courses: list[Course] | None) -> int:
+    """How many courses the programme will have: those sent, or those it has."""
     if courses is not None:
-        course_count = len(courses)
-    elif programme is not None and programme.id is not None:
-        course_count = len(programme.courses)
-    else:
-        course_count = 0
+        return len(courses)
+    if programme is not None and programme.id is not None:
+        return len(programme.courses)
+    return 0
 
-    count = values["required_course_count"]
-    if count in ("", None):
-        count = None
-    else:
-        try:
-            count = int(count)
-        except (TypeError, ValueError):
-            count = 0
-        if count <= 0:
-            errors.add(
-                "invalid_course_count",
-                "required_course_count",
-                _l("The number of required courses must be at least 1 (empty: all courses)."),
-            )
-        elif count > course_count:
-            errors.add(
-                "invalid_course_count",
-                "required_course_count",
-                _l(
-                    "The programme has %(n)d courses; it cannot require more.",
-                    n=course_count,
-                ),
-            )
-    values["required_course_count"] = count
 
-    hours = values["required_hours"]
-    if hours in ("", None):
-        hours = None
-    else:
-        try:
-            hours = round_hours(float(hours))
-        except (TypeError, ValueError, ArithmeticError):
-            hours = 0.0
-        if not 0 < hours < 100000:
-            errors.add(
-                "invalid_required_hours",
-                "required_hours",
-                _l("The required class hours must be more than 0 (empty: no minimum)."),
-            )
-    values["required_hours"] = hours
+def _required_course_count(errors: RuleErrors, value: Any, course_count: int) -> int | None:
+    """How many of its courses complete the programme: empty (all), or 1..course_count."""
+    if value in ("", None):
+        return None
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if count <= 0:
+        errors.add(
+            "invalid_course_count",
+            "required_course_count",
+            _l("The number of required courses must be at least 1 (empty: all courses)."),
+        )
+    elif count > course_count:
+        errors.add(
+            "invalid_course_count",
+            "required_course_count",
+            _l(
+                "The programme has %(n)d courses; it cannot require more.",
+                n=course_count,
+            ),
+        )
+    return count
 
+
+def _required_hours(errors: RuleErrors, value: Any) -> float | None:
+    """The class hours the programme requires: empty (no minimum), or more than 0."""
+    if value in ("", None):
+        return None
+    try:
+        hours = round_hours(float(value))
+    except (TypeError, ValueError, ArithmeticError):
+        hours = 0.0
+    if not 0 < hours < 100000:
+        errors.add(
+            "invalid_required_hours",
+            "required_hours",
+            _l("The required class hours must be more than 0 (empty: no minimum)."),
+        )
+    return hours
+
+
+def _validate(
+    programme: Programme | None, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Course] | None]:
+    """The cleaned values of a whole programme (current values merged with ``data``) and
+    its courses (None: unchanged), or every rule it breaks."""
+    errors = RuleErrors()
+    values = merged_values(PROGRAMME_FIELDS, programme, data)
+    _clean_texts(errors, values)
+    _clean_choices(errors, values)
+    courses = _courses(errors, data["course_ids"]) if "course_ids" in data else None
+    course_count = _course_count(programme, courses)
+    values["required_course_count"] = _required_course_count(
+        errors, values["required_course_count"], course_count
+    )
+    values["required_hours"] = _required_hours(errors, values["required_hours"])
     if "status" in data and values["status"] == PublicationStatus.PUBLISHED and course_count == 0:
         errors.add(
             "no_courses", "status", _l("Add at least one course before publishing the programme.")
@@ -291,6 +312,59 @@ def set_status(actor: User, programme: Programme, status: PublicationStatus | st
     return update_programme(actor, programme, {"status": status})
 
 
+#: The programme fields a copy takes over as they are.
+COPIED_FIELDS = (
+    "summary",
+    "description",
+    "level",
+    "required_course_count",
+    "required_hours",
+    "certificate_title",
+)
+
+
+def _run_shift(
+    courses: list[Course],
+    shift_by: timedelta | None,
+    first_session_at: datetime | None,
+    first_session_on: date | None,
+) -> timedelta:
+    """How far the new run moves: ``courses.clone_shift`` of all the courses' sessions."""
+    if first_session_at is not None:
+        refuse_outside_years("first_session_at", [first_session_at], timedelta(0))
+    return course_service.clone_shift(
+        [s.starts_at for course in courses for s in course.sessions],
+        shift_by=shift_by,
+        first_session_at=first_session_at,
+        first_session_on=first_session_on,
+    )
+
+
+def _copy_title(title: str | None, programme: Programme) -> str:
+    """The copy's title: the one given, or the programme's; ``too_long`` beyond its length."""
+    new_title = clean_text(title) or programme.title
+    errors = RuleErrors()
+    check_lengths(errors, {"title": new_title}, ("title",))
+    errors.raise_if_any()
+    return new_title
+
+
+def _clone_courses(
+    actor: User, courses: list[Course], copy: Programme, shift: timedelta
+) -> dict[int, Course]:
+    """A clone of each course (by original id) in ``copy``, its prerequisites within the
+    programme replaced by their clones."""
+    clones = {
+        course.id: course_service.clone_course(actor, course, shift_by=shift) for course in courses
+    }
+    for clone in clones.values():
+        clone.programme_id = copy.id
+        clone.prerequisites = [clones.get(p.id, p) for p in clone.prerequisites]
+    db.session.flush()
+    db.session.expire(copy, ["courses"])
+    return clones
+
+
 def clone_programme(
     actor: User,
     programme: Programme,
@@ -308,43 +382,16 @@ def clone_programme(
     run stands alone."""
     require_programme_manager(actor, programme)
     courses = sorted(programme.courses, key=lambda course: course.id)
-    if first_session_at is not None and not within_years(first_session_at):
-        errors = RuleErrors()
-        errors.add("date_out_of_range", "first_session_at", years_message())
-        errors.raise_if_any()
-    shift_by = course_service.clone_shift(
-        [s.starts_at for course in courses for s in course.sessions],
-        shift_by=shift_by,
-        first_session_at=first_session_at,
-        first_session_on=first_session_on,
-    )
-    new_title = clean_text(title) or programme.title
-    if len(new_title) > 120:
-        errors = RuleErrors()
-        errors.add("too_long", "title", _l("Too long (%(n)d characters at most).", n=120))
-        errors.raise_if_any()
+    shift = _run_shift(courses, shift_by, first_session_at, first_session_on)
     copy = Programme(
-        title=new_title,
-        summary=programme.summary,
-        description=programme.description,
-        level=programme.level,
-        required_course_count=programme.required_course_count,
-        required_hours=programme.required_hours,
-        certificate_title=programme.certificate_title,
+        title=_copy_title(title, programme),
+        **{name: getattr(programme, name) for name in COPIED_FIELDS},
         status=PublicationStatus.DRAFT,
         created_by_id=actor.id,
     )
     db.session.add(copy)
     db.session.flush()
-    clones = {
-        course.id: course_service.clone_course(actor, course, shift_by=shift_by)
-        for course in courses
-    }
-    for clone in clones.values():
-        clone.programme_id = copy.id
-        clone.prerequisites = [clones.get(p.id, p) for p in clone.prerequisites]
-    db.session.flush()
-    db.session.expire(copy, ["courses"])
+    clones = _clone_courses(actor, courses, copy, shift)
     audit.record(
         actor,
         "programme.clone",
