@@ -92,7 +92,13 @@ def add_external_hours(
     clean_title = _external_title(title)
     amount = _external_amount(hours)
     _check_earned_on(earned_on, today or local_today())
-    clean_note = _external_note(note)
+    clean_note = _limited_text(
+        "note",
+        note,
+        MAX_NOTE_LENGTH,
+        _l("The note may have at most %(n)s characters.", n=MAX_NOTE_LENGTH),
+        "note_too_long",
+    )
     record = ExternalHoursRecord(
         user_id=user.id,
         title=clean_title,
@@ -119,15 +125,15 @@ def add_external_hours(
 
 def _external_title(title: Any) -> str:
     """What the training was: required, at most ``MAX_TITLE_LENGTH`` characters."""
-    clean_title = title.strip() if isinstance(title, str) else ""
+    clean_title = _limited_text(
+        "title",
+        title,
+        MAX_TITLE_LENGTH,
+        _l("The title may have at most %(n)s characters.", n=MAX_TITLE_LENGTH),
+        "title_required",
+    )
     if not clean_title:
         raise _field_error("title", _l("Enter what the training was."), "title_required")
-    if len(clean_title) > MAX_TITLE_LENGTH:
-        raise _field_error(
-            "title",
-            _l("The title may have at most %(n)s characters.", n=MAX_TITLE_LENGTH),
-            "title_required",
-        )
     return clean_title
 
 
@@ -155,16 +161,13 @@ def _check_earned_on(earned_on: Any, today: date) -> None:
         raise _field_error("earned_on", _l("The date cannot be in the future."), "invalid_date")
 
 
-def _external_note(note: Any) -> str:
-    """The note: optional, at most ``MAX_NOTE_LENGTH`` characters."""
-    clean_note = note.strip() if isinstance(note, str) else ""
-    if len(clean_note) > MAX_NOTE_LENGTH:
-        raise _field_error(
-            "note",
-            _l("The note may have at most %(n)s characters.", n=MAX_NOTE_LENGTH),
-            "note_too_long",
-        )
-    return clean_note
+def _limited_text(field: str, value: Any, limit: int, too_long: Any, code: str) -> str:
+    """``value`` stripped (empty unless it is a string); ``code`` on ``field`` with the
+    message ``too_long`` if it has more than ``limit`` characters."""
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) > limit:
+        raise _field_error(field, too_long, code)
+    return text
 
 
 def delete_external_hours(admin: User, record: ExternalHoursRecord) -> None:

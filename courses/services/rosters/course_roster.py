@@ -19,20 +19,16 @@ from courses.db import db
 from courses.models import Course, Enrolment, EnrolmentStatus, Organisation, User
 from courses.services.pagination import MAX_PER_PAGE, Page
 from courses.services.permissions import require_course_manager
-from courses.services.rosters.places import rank_expression
+from courses.services.rosters.places import WaitlistPlace, rank_expression
 from courses.settings import to_local
 
 
 @dataclass(frozen=True)
-class RosterRow:
+class RosterRow(WaitlistPlace):
     enrolment: Enrolment
     user: User
     organisation_name: str | None
     waitlist_rank: int | None
-
-    @property
-    def waitlist_position(self) -> int | None:
-        return self.waitlist_rank
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.enrolment, name)

@@ -32,7 +32,7 @@ from courses.services.enrolments import (
     enrolment_refusal,
 )
 from courses.services.pagination import MAX_PER_PAGE, Page
-from courses.services.rosters.places import EnrolmentView, rank_expression, view
+from courses.services.rosters.places import EnrolmentView, WaitlistPlace, rank_expression, view
 
 # ---- the course page's enrol box ------------------------------------------------------------
 
@@ -94,7 +94,7 @@ def course_is_over(course: Course, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
-class MyEnrolment:
+class MyEnrolment(WaitlistPlace):
     enrolment: Enrolment
     waitlist_rank: int | None
     next_session_at: datetime | None
@@ -107,10 +107,6 @@ class MyEnrolment:
     @property
     def course(self) -> Course:
         return self.enrolment.course
-
-    @property
-    def waitlist_position(self) -> int | None:
-        return self.waitlist_rank
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.enrolment, name)

@@ -37,8 +37,19 @@ def rank_expression() -> sa.ColumnElement[Any]:
     return sa.case((Enrolment.status == EnrolmentStatus.WAITLISTED, count), else_=None)
 
 
+class WaitlistPlace:
+    """``waitlist_position``, the name the pages and the API use, is the place shown
+    (``waitlist_rank``), never the stored ticket."""
+
+    waitlist_rank: int | None
+
+    @property
+    def waitlist_position(self) -> int | None:
+        return self.waitlist_rank
+
+
 @dataclass(frozen=True)
-class EnrolmentView:
+class EnrolmentView(WaitlistPlace):
     """An enrolment's values with its waitlist place, read in one statement: a plain
     snapshot, so it stays readable after the transaction commits."""
 
@@ -51,10 +62,6 @@ class EnrolmentView:
     created_at: datetime
     cancelled_at: datetime | None
     completed_at: datetime | None
-
-    @property
-    def waitlist_position(self) -> int | None:
-        return self.waitlist_rank
 
 
 def placed_view(placed: Placed) -> EnrolmentView:
