@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
@@ -56,3 +58,15 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", _l("The two passwords differ.")),
         ],
     )
+
+
+def person_fields(form: FlaskForm) -> dict[str, Any]:
+    """What a registration, profile or new-account form says about the person, as the
+    accounts service takes it."""
+    return {
+        "name": form.name.data,
+        "email": form.email.data,
+        "phone": form.phone.data,
+        "organisation_id": form.organisation.data or None,
+        "qualification_level": form.qualification_level.data,
+    }

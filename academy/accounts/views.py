@@ -9,7 +9,13 @@ from werkzeug.wrappers import Response
 
 from academy.access import PUBLIC, USER, allow
 from academy.accounts import bp
-from academy.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
+from academy.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    person_fields,
+)
 from academy.forms import attempt, same_site, submit
 from courses.errors import Conflict
 from courses.models import User
@@ -60,14 +66,7 @@ def register() -> str | Response:
     form = RegisterForm()
     form.set_organisations(organisations.active_choices())
     if form.validate_on_submit():
-        new_user = accounts.NewUser(
-            name=form.name.data,
-            password=form.password.data,
-            email=form.email.data,
-            phone=form.phone.data,
-            organisation_id=form.organisation.data or None,
-            qualification_level=form.qualification_level.data,
-        )
+        new_user = accounts.NewUser(password=form.password.data, **person_fields(form))
         # A concurrent registration of the same details (Conflict) gets the same answer.
         registered = attempt(lambda: accounts.register(new_user), form, unshown=(Conflict,))
         if not registered.ok and not isinstance(registered.error, Conflict):
@@ -98,14 +97,7 @@ def profile() -> str | Response:
         form.qualification_level.data = current_user.qualification_level.value
     if form.validate_on_submit():
         saved = submit(
-            lambda: accounts.update_profile(
-                current_user,
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                organisation_id=form.organisation.data or None,
-                qualification_level=form.qualification_level.data,
-            ),
+            lambda: accounts.update_profile(current_user, **person_fields(form)),
             done=_("Your profile has been saved."),
             to=url_for("accounts.profile"),
             form=form,

@@ -6,6 +6,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from academy.access import ADMIN, allow
+from academy.accounts.forms import person_fields
 from academy.admin import bp
 from academy.admin.forms import ActiveForm, UserCreateForm, UserRolesForm
 from academy.admin.hours import hours_context
@@ -42,13 +43,7 @@ def create_user() -> str | Response:
         answer = submit(
             lambda: accounts.create_user(
                 accounts.NewUser(
-                    name=form.name.data,
-                    password=form.password.data,
-                    email=form.email.data,
-                    phone=form.phone.data,
-                    organisation_id=form.organisation.data or None,
-                    qualification_level=form.qualification_level.data,
-                    roles=form.roles.data,
+                    password=form.password.data, roles=form.roles.data, **person_fields(form)
                 ),
                 actor=current_user,
             ),
