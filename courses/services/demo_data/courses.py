@@ -17,7 +17,7 @@ from courses.models import (
     course_prerequisites,
     course_trainers,
 )
-from courses.services.demo_data.bulk_writer import BulkWriter, CourseRows
+from courses.services.demo_data.bulk_writer import CourseRows
 from courses.services.demo_data.catalogue import (
     DEMO_TRAINER_COURSES,
     DRAFT_COURSES,
@@ -28,26 +28,15 @@ from courses.services.demo_data.catalogue import (
     course_description,
 )
 from courses.services.demo_data.intake import Intake, SessionPlan
-from courses.services.demo_data.parts import LoaderPart
+from courses.services.demo_data.parts import LoaderPart, LoadRun
 from courses.services.demo_data.rosters import RosterLoader
-from courses.services.demo_data.summary import SeedSummary
 
 
 class CourseLoader(LoaderPart):
     """Programmes, courses (with sessions and rosters) and drafts of one intake."""
 
-    def __init__(
-        self,
-        *,
-        year: int,
-        now: datetime,
-        writer: BulkWriter,
-        summary: SeedSummary,
-        minutes_per_hour: int,
-        rosters: RosterLoader,
-    ) -> None:
-        super().__init__(year=year, now=now, writer=writer, summary=summary)
-        self.minutes_per_hour = minutes_per_hour
+    def __init__(self, run: LoadRun, *, rosters: RosterLoader) -> None:
+        super().__init__(run)
         self.rosters = rosters
 
     def suffix(self, intake: Intake) -> str:

@@ -19,7 +19,7 @@ from courses.services.demo_data.bulk_writer import BulkWriter
 from courses.services.demo_data.catalogue import COURSES
 from courses.services.demo_data.courses import CourseLoader
 from courses.services.demo_data.intake import Intake
-from courses.services.demo_data.parts import SHANGHAI
+from courses.services.demo_data.parts import SHANGHAI, LoadRun
 from courses.services.demo_data.people import DEMO_PASSWORD
 from courses.services.demo_data.rosters import RosterLoader
 from courses.services.demo_data.summary import SeedSummary
@@ -82,27 +82,18 @@ class _Loader:
     def __init__(self, *, year: int, scale: int, now: datetime) -> None:
         self.year = year
         self.scale = scale
-        writer = self.writer = BulkWriter()
-        summary = self.summary = SeedSummary(year=year, scale=scale)
-        minutes_per_hour = int(current_app.config.get("MINUTES_PER_CLASS_HOUR", 45))
-        self.users = UserLoader(
+        self.writer = BulkWriter()
+        self.summary = SeedSummary(year=year, scale=scale)
+        run = LoadRun(
             year=year,
             now=now,
-            writer=writer,
-            summary=summary,
-            password_hash=hash_password(DEMO_PASSWORD),
+            writer=self.writer,
+            summary=self.summary,
+            minutes_per_hour=int(current_app.config.get("MINUTES_PER_CLASS_HOUR", 45)),
         )
-        self.rosters = RosterLoader(
-            writer=writer, summary=summary, now=now, minutes_per_hour=minutes_per_hour
-        )
-        self.courses = CourseLoader(
-            year=year,
-            now=now,
-            writer=writer,
-            summary=summary,
-            minutes_per_hour=minutes_per_hour,
-            rosters=self.rosters,
-        )
+        self.users = UserLoader(run, password_hash=hash_password(DEMO_PASSWORD))
+        self.rosters = RosterLoader(run)
+        self.courses = CourseLoader(run, rosters=self.rosters)
 
     def run(self) -> SeedSummary:
         self.users.load_organisations()

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from courses.db import db
 from courses.models import Organisation, QualificationLevel, Role, User, UserRole
-from courses.services.demo_data.bulk_writer import BulkWriter
 from courses.services.demo_data.catalogue import ORGANISATIONS
 from courses.services.demo_data.intake import Intake, Learner
-from courses.services.demo_data.parts import LoaderPart
+from courses.services.demo_data.parts import LoaderPart, LoadRun
 from courses.services.demo_data.people import DEMO_ACCOUNTS, new_name, new_phone
-from courses.services.demo_data.summary import SeedSummary
 
 LEARNERS_PER_INTAKE = 300
 TRAINERS_PER_INTAKE = 10
@@ -25,16 +23,8 @@ TRAINERS_PER_INTAKE = 10
 class UserLoader(LoaderPart):
     """Organisations once, then the people of every intake; phone numbers never repeat."""
 
-    def __init__(
-        self,
-        *,
-        year: int,
-        now: datetime,
-        writer: BulkWriter,
-        summary: SeedSummary,
-        password_hash: str,
-    ) -> None:
-        super().__init__(year=year, now=now, writer=writer, summary=summary)
+    def __init__(self, run: LoadRun, *, password_hash: str) -> None:
+        super().__init__(run)
         self.password_hash = password_hash
         self.used_phones = {account.phone for account in DEMO_ACCOUNTS}
         self.organisation_ids: list[int] = []
