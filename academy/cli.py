@@ -1,5 +1,8 @@
 """The ``academy`` command: Flask's CLI (run, shell, routes, db …) plus our commands.
 
+Our commands belong to ``commands`` (an ``AcademyGroup``): each runs in an application
+context and with SQLite write intent, declared there once rather than in each command.
+
 academy db upgrade
 academy create-user --email E --password P --name N --role learner|trainer|admin
 academy seed-demo [--year 2025] [--scale N]
@@ -14,9 +17,9 @@ import time
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup
 
-from courses.db import db
+from courses.db import db, write_intent
 from courses.errors import DomainError
 from courses.models import Role
 
@@ -43,6 +46,27 @@ def main() -> None:
     """Academy: training management for the Social Work Academy."""
 
 
+class WriteIntentCommand(click.Command):
+    """A command whose transactions declare their write intent (``courses.db.write_intent``):
+    on SQLite they take the write lock when they begin, as a request that may change data
+    does, so a command never fails on a lock upgrade beside a running site."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with write_intent():
+            return super().invoke(ctx)
+
+
+class AcademyGroup(AppGroup):
+    """Academy's own commands: each runs in an application context (Flask's ``AppGroup``)
+    and with write intent (``WriteIntentCommand``)."""
+
+    command_class = WriteIntentCommand
+
+
+#: Every command of ours; ``init_app`` adds them to the app's CLI.
+commands = AcademyGroup("academy")
+
+
 def _format_domain_error(error: DomainError) -> str:
     details = "; ".join(
         f"{field}: {', '.join(str(m) for m in messages)}"
@@ -51,7 +75,7 @@ def _format_domain_error(error: DomainError) -> str:
     return f"{error.message}" + (f" ({details})" if details else "")
 
 
-@click.command("create-user")
+@commands.command("create-user")
 @click.option("--email", default=None, help="E-mail address (e-mail or phone is required).")
 @click.option("--phone", default=None, help="Mainland mobile number.")
 @click.option("--password", required=True, help="Initial password (8 characters or more).")
@@ -66,7 +90,6 @@ def _format_domain_error(error: DomainError) -> str:
     help="May be given several times.",
 )
 @click.option("--organisation", default=None, help="Organisation name (created if new).")
-@with_appcontext
 def create_user_command(
     email: str | None,
     phone: str | None,
@@ -109,7 +132,7 @@ def create_user_command(
     )
 
 
-@click.command("seed-demo")
+@commands.command("seed-demo")
 @click.option("--year", type=int, default=None, help="Year of the demo data (default: this year).")
 @click.option(
     "--scale",
@@ -118,7 +141,6 @@ def create_user_command(
     show_default=True,
     help="Multiply learners, courses and attendance (100 ≈ a large benchmark set).",
 )
-@with_appcontext
 def seed_demo_command(year: int | None, scale: int) -> None:
     """Load realistic, deterministic demo data (refuses to load twice)."""
     from courses.services import demo_data
@@ -137,10 +159,9 @@ def seed_demo_command(year: int | None, scale: int) -> None:
     click.echo(f"Seeded in {elapsed:.1f} s.")
 
 
-@click.command("demo")
+@commands.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@with_appcontext
 def demo_command(host: str, port: int) -> None:
     """Migrate, load demo data if the database is empty, and serve the site."""
     from flask_migrate import upgrade
@@ -168,21 +189,18 @@ def demo_command(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
-@click.command("settle-courses")
-@with_appcontext
+@commands.command("settle-courses")
 def settle_courses_command() -> None:
     """Settle sessions that have ended and courses whose last session has ended (what
     the periodic task does): records are credited up to the end, learners who reached
     the threshold complete and those short of it become incomplete."""
-    from courses.db import write_intent
     from courses.services import attendance
 
-    with write_intent():
-        settled = attendance.settle_finished_courses()
-        db.session.commit()
+    settled = attendance.settle_finished_courses()
+    db.session.commit()
     click.echo(f"Settled {settled.sessions} session(s) and {settled.courses} course(s).")
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, seed_demo_command, demo_command, settle_courses_command):
+    for command in commands.commands.values():
         app.cli.add_command(command)

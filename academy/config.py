@@ -113,18 +113,9 @@ def load_settings(
     database_url = normalise_database_url(
         env.get("ACADEMY_DATABASE_URL") or f"sqlite:///{instance_path / 'academy.db'}"
     )
-    timezone = env.get("ACADEMY_TIMEZONE") or "Asia/Shanghai"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"ACADEMY_TIMEZONE {timezone!r} is not a known time zone") from None
-    default_locale = env.get("ACADEMY_DEFAULT_LOCALE") or "zh_CN"
-    if default_locale not in ("zh_CN", "en"):
-        raise ConfigError("ACADEMY_DEFAULT_LOCALE must be zh_CN or en")
-    is_sqlite = database_url.startswith("sqlite")
-    max_upload_bytes = (
-        _int("ACADEMY_MAX_UPLOAD_MB", env.get("ACADEMY_MAX_UPLOAD_MB"), 200) * 1024 * 1024
-    )
+    timezone = _timezone(env)
+    default_locale = _default_locale(env)
+    upload_limits = _upload_limits(env)
 
     settings: dict[str, Any] = {
         "INSTANCE_PATH": str(instance_path),
@@ -138,22 +129,77 @@ def load_settings(
         "MINUTES_PER_CLASS_HOUR": _int(
             "ACADEMY_MINUTES_PER_CLASS_HOUR", env.get("ACADEMY_MINUTES_PER_CLASS_HOUR"), 45
         ),
-        # The largest file accepted, and the largest request: the file plus room for
-        # the form fields that travel with it.
-        "MAX_UPLOAD_BYTES": max_upload_bytes,
-        "MAX_CONTENT_LENGTH": max_upload_bytes + 256 * 1024,
+        **upload_limits,
         # Every other request (JSON, forms): academy.inputs refuses a larger body with 413.
         "MAX_REQUEST_BYTES": _int("ACADEMY_MAX_REQUEST_KB", env.get("ACADEMY_MAX_REQUEST_KB"), 1024)
         * 1024,
         "STORAGE_BACKEND": env.get("ACADEMY_STORAGE_BACKEND") or "local",
         "UPLOAD_ROOT": env.get("ACADEMY_UPLOAD_PATH") or str(instance_path / "uploads"),
+        **_cookie_settings(env, secure_by_default=not database_url.startswith("sqlite")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        **_rate_limits(env),
+        **_API_SETTINGS,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
+    }
+    if overrides:
+        settings.update({k: v for k, v in overrides.items() if not k.startswith("ACADEMY_")})
+    return settings
+
+
+#: The API's documentation (flask-smorest): fixed, not settings.
+_API_SETTINGS = {
+    "API_TITLE": "Academy API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    timezone = env.get("ACADEMY_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ACADEMY_TIMEZONE {timezone!r} is not a known time zone") from None
+    return timezone
+
+
+def _default_locale(env: Mapping[str, str]) -> str:
+    default_locale = env.get("ACADEMY_DEFAULT_LOCALE") or "zh_CN"
+    if default_locale not in ("zh_CN", "en"):
+        raise ConfigError("ACADEMY_DEFAULT_LOCALE must be zh_CN or en")
+    return default_locale
+
+
+def _upload_limits(env: Mapping[str, str]) -> dict[str, int]:
+    """The largest file accepted, and the largest request: the file plus room for the
+    form fields that travel with it."""
+    max_upload_bytes = (
+        _int("ACADEMY_MAX_UPLOAD_MB", env.get("ACADEMY_MAX_UPLOAD_MB"), 200) * 1024 * 1024
+    )
+    return {
+        "MAX_UPLOAD_BYTES": max_upload_bytes,
+        "MAX_CONTENT_LENGTH": max_upload_bytes + 256 * 1024,
+    }
+
+
+def _cookie_settings(env: Mapping[str, str], *, secure_by_default: bool) -> dict[str, Any]:
+    """Session and remember-me cookies: HTTP only, same-site Lax, and secure (HTTPS only)
+    unless the embedded SQLite default runs or ACADEMY_SECURE_COOKIES says otherwise."""
+    secure = _bool(env, "ACADEMY_SECURE_COOKIES", secure_by_default)
+    return {
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),
+        "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool(env, "ACADEMY_SECURE_COOKIES", not is_sqlite),
-        "WTF_CSRF_TIME_LIMIT": None,
+        "REMEMBER_COOKIE_SECURE": secure,
+    }
+
+
+def _rate_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
         "RATELIMIT_ENABLED": _bool(env, "ACADEMY_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": _ratelimit_storage(env),
         "LOGIN_RATE_LIMIT": env.get("ACADEMY_LOGIN_RATE_LIMIT") or "5 per minute;20 per hour",
@@ -161,16 +207,7 @@ def load_settings(
         "CHECKIN_RATE_LIMIT": env.get("ACADEMY_CHECKIN_RATE_LIMIT") or "10 per minute;30 per hour",
         # Per address; a class registering on the venue's Wi-Fi fits in.
         "REGISTER_RATE_LIMIT": "20 per hour;100 per day",
-        "API_TITLE": "Academy API",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api/v1",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
     }
-    if overrides:
-        settings.update({k: v for k, v in overrides.items() if not k.startswith("ACADEMY_")})
-    return settings
 
 
 def _engine_options(database_url: str, env: Mapping[str, str]) -> dict[str, Any]:

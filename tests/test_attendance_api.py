@@ -379,16 +379,31 @@ def test_video_progress_through_the_api(client, app_ctx):  # type: ignore[no-unt
 
 def test_the_openapi_document_covers_the_attendance_routes(client, app_ctx):  # type: ignore[no-untyped-def]
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in (
-        "/sessions/{session_id}/checkin-window",
-        "/sessions/{session_id}/checkin-token",
-        "/checkin",
-        "/sessions/{session_id}/attendance",
-        "/sessions/{session_id}/heartbeat",
-        "/sessions/{session_id}/join",
-        "/sessions/{session_id}/video-progress",
-    ):
-        assert any(p.endswith(path) for p in paths), path
+    # Each route with its methods, and whether the call takes a JSON body.
+    expected = {
+        "/api/v1/sessions/{session_id}/checkin-window": {"post": True, "delete": False},
+        "/api/v1/sessions/{session_id}/checkin-token": {"get": False},
+        "/api/v1/checkin": {"post": True},
+        "/api/v1/sessions/{session_id}/attendance": {"get": False, "post": True},
+        "/api/v1/sessions/{session_id}/heartbeat": {"post": False},
+        "/api/v1/sessions/{session_id}/join": {"post": False},
+        "/api/v1/sessions/{session_id}/video-progress": {"post": True},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        operations = {m: op for m, op in paths[path].items() if m != "parameters"}
+        assert set(operations) == set(methods), path
+        for method, takes_body in methods.items():
+            operation = operations[method]
+            # Who may not call it and what does not exist are documented, with the answer.
+            assert {"200", "403", "404"} <= set(operation["responses"]), (path, method)
+            assert ("requestBody" in operation) is takes_body, (path, method)
+            if takes_body:
+                assert "application/json" in operation["requestBody"]["content"], (path, method)
+        if "{session_id}" in path:
+            parameters = {p["name"]: p for p in paths[path]["parameters"]}
+            assert parameters["session_id"]["in"] == "path"
+            assert parameters["session_id"]["schema"]["type"] == "integer"
 
 
 def test_absent_or_excused_earn_no_minutes_and_huge_ids_are_refused(client, onsite):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
 
@@ -193,3 +194,43 @@ def test_db_upgrade_creates_every_table_in_a_fresh_sqlite_file(tmp_path):
     assert created.returncode == 0, created.stderr
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT role FROM user_roles").fetchall() == [("admin",)]
+
+
+# --- write intent: declared once, by the command group -------------------------------------------
+
+
+def test_every_command_of_ours_runs_with_write_intent(app, cli, monkeypatch):
+    from academy.cli import WriteIntentCommand, commands
+    from courses.db import _sqlite_write_intent
+    from courses.services import attendance
+
+    seen: list[bool] = []
+
+    def settle() -> attendance.Settlement:
+        seen.append(_sqlite_write_intent.get())
+        return attendance.Settlement(sessions=0, courses=0)
+
+    monkeypatch.setattr(attendance, "settle_finished_courses", settle)
+    result = cli("settle-courses")
+
+    assert result.exit_code == 0, result.output
+    assert seen == [True]
+    assert _sqlite_write_intent.get() is False  # only for the command's duration
+    assert set(commands.commands) == {"create-user", "seed-demo", "demo", "settle-courses"}
+    for name in commands.commands:
+        assert isinstance(app.cli.commands[name], WriteIntentCommand), name
+
+
+def test_a_command_of_the_group_gets_write_intent_without_asking(app, app_ctx):
+    from academy.cli import AcademyGroup
+    from courses.db import _sqlite_write_intent
+
+    group = AcademyGroup("probe")
+
+    @group.command("probe")
+    def probe() -> None:
+        click.echo(f"write intent: {_sqlite_write_intent.get()}")
+
+    result = app.test_cli_runner().invoke(cli=group, args=["probe"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "write intent: True"

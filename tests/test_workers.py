@@ -42,3 +42,39 @@ def test_worker_entry_point_starts_a_real_worker_on_redis(app):
             replies = client_app.control.ping(timeout=1.0)
         assert worker.poll() is None, output(worker)
         assert any(name.startswith("academy-test@") for reply in replies for name in reply)
+
+
+def _record_write_intent(monkeypatch) -> list[bool]:  # type: ignore[no-untyped-def]
+    """Make the settle service note the write intent it runs with (and settle nothing)."""
+    from courses.db import _sqlite_write_intent
+    from courses.services import attendance
+
+    seen: list[bool] = []
+
+    def settle() -> attendance.Settlement:
+        seen.append(_sqlite_write_intent.get())
+        return attendance.Settlement(sessions=0, courses=0)
+
+    monkeypatch.setattr(attendance, "settle_finished_courses", settle)
+    return seen
+
+
+def test_a_task_runs_with_write_intent_set_by_the_task_class(app, monkeypatch):
+    import workers.tasks  # noqa: F401 (registers the tasks)
+    from courses.db import _sqlite_write_intent
+
+    seen = _record_write_intent(monkeypatch)
+    task = app.extensions["celery"].tasks["academy.settle_finished_courses"]
+    assert task() == {"sessions": 0, "courses": 0}
+    assert seen == [True]
+    assert _sqlite_write_intent.get() is False
+
+
+def test_the_in_process_job_runs_with_write_intent(app, monkeypatch):
+    from courses.db import _sqlite_write_intent
+    from workers.inprocess import settle_once
+
+    seen = _record_write_intent(monkeypatch)
+    settle_once(app)
+    assert seen == [True]
+    assert _sqlite_write_intent.get() is False

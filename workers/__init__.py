@@ -9,10 +9,14 @@ the worker process builds the Flask app in ``workers.celery`` (its only entry po
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+
+from courses.db import write_intent
 
 #: Longest a task may run; the broker's visibility timeout is set well above it so a
 #: slow task is not handed to a second worker while the first is still on it.
@@ -52,12 +56,21 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def job_context(app: Flask) -> Iterator[None]:
+    """What every task and periodic job runs in: an application context of ``app``, with
+    SQLite write intent (``courses.db.write_intent``) so that its transactions take the
+    write lock when they begin. Set here once; tasks do not repeat it."""
+    with app.app_context(), write_intent():
+        yield
+
+
 def celery_init_app(app: Flask) -> Celery:
-    """Bind a Celery app to ``app``: every task runs inside an application context."""
+    """Bind a Celery app to ``app``: every task runs in ``job_context``."""
 
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
+            with job_context(app):
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)

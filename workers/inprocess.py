@@ -13,16 +13,17 @@ import threading
 
 from flask import Flask
 
-from courses.db import db, write_intent
+from courses.db import db
 from courses.services import attendance
-from workers import SETTLE_EVERY_SECONDS
+from workers import SETTLE_EVERY_SECONDS, job_context
 
 log = logging.getLogger(__name__)
 
 
 def settle_once(app: Flask) -> attendance.Settlement:
-    """One run of the settle job, committed, in its own application context."""
-    with app.app_context(), write_intent():
+    """One run of the settle job, committed, in its own ``job_context`` (as a Celery
+    task runs: an application context with write intent)."""
+    with job_context(app):
         try:
             settled = attendance.settle_finished_courses()
             db.session.commit()

@@ -1,10 +1,13 @@
-"""Celery tasks: thin wrappers that call one service function and commit."""
+"""Celery tasks: thin wrappers that call one service function and commit.
+
+Each runs in ``workers.job_context`` (the task class sees to it): an application
+context with SQLite write intent."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from courses.db import db, write_intent
+from courses.db import db
 from courses.services import attendance
 
 
@@ -12,7 +15,6 @@ from courses.services import attendance
 def settle_finished_courses() -> dict[str, int]:
     """Settle sessions that have ended and courses whose last session has ended
     (idempotent; beat runs it every minute). Returns what was settled."""
-    with write_intent():
-        settled = attendance.settle_finished_courses()
-        db.session.commit()
+    settled = attendance.settle_finished_courses()
+    db.session.commit()
     return {"sessions": settled.sessions, "courses": settled.courses}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -11,7 +10,6 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from courses.db import database_id, db, utcnow
@@ -20,13 +18,14 @@ from courses.errors import (
     Conflict,
     InvalidCredentials,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from courses.models import Organisation, QualificationLevel, Role, User, UserRole
 from courses.models.users import new_session_nonce
 from courses.services import audit, passwords, registration
+from courses.services.contacts import normalise_email, normalise_phone
 from courses.services.pagination import Page, paginate
+from courses.services.permissions import require_admin
 from courses.services.search import person_matches
 
 MIN_PASSWORD_LENGTH = 8
@@ -34,42 +33,9 @@ MAX_PASSWORD_LENGTH = 128
 _hasher = PasswordHasher()
 # Verified against when no such user exists, so that timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
-_PHONE_JUNK = re.compile(r"[\s\-()（）]")
-_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 # --- normalisation and validation -------------------------------------------------
-
-
-def normalise_phone(raw: str | None) -> str | None:
-    """Mainland mobile numbers in their 11-digit form (full-width digits, as Chinese
-    keyboards type them, count); None when empty."""
-    if raw is None:
-        return None
-    phone = _PHONE_JUNK.sub("", unicodedata.normalize("NFKC", str(raw)))
-    if phone == "":
-        return None
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("0086"):
-        phone = phone[4:]
-    elif phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    if not _MOBILE.match(phone):
-        raise ValidationFailed(
-            fields={"phone": [_l("Enter an 11-digit mobile number, e.g. 13800138000.")]}
-        )
-    return phone
-
-
-def normalise_email(raw: str | None) -> str | None:
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        result = validate_email(str(raw).strip(), check_deliverability=False)
-    except EmailNotValidError:
-        raise ValidationFailed(fields={"email": [_l("Enter a valid e-mail address.")]}) from None
-    return result.normalized.lower()
 
 
 def normalise_login(login: str | None) -> str | None:
@@ -362,11 +328,6 @@ def update_profile(
     return user
 
 
-def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied()
-
-
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -375,7 +336,7 @@ def get_user(user_id: int) -> User:
 
 
 def set_roles(actor: User, user: User, roles: Iterable[Role | str]) -> User:
-    _require_admin(actor)
+    require_admin(actor)
     wanted = _parse_roles(roles)
     if user.id == actor.id and Role.ADMIN not in wanted:
         raise ValidationFailed(fields={"roles": [_l("You cannot remove your own admin role.")]})
@@ -395,7 +356,7 @@ def set_roles(actor: User, user: User, roles: Iterable[Role | str]) -> User:
 
 
 def set_active(actor: User, user: User, active: bool) -> User:
-    _require_admin(actor)
+    require_admin(actor)
     if user.id == actor.id and not active:
         raise ValidationFailed(_l("You cannot deactivate your own account."))
     if user.is_active != active:

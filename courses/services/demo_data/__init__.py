@@ -23,9 +23,11 @@ service, :func:`seed` does not commit; the command does, and then runs
 
 This module is the interface; the parts live beside it: ``catalogue`` (the year as
 data), ``people`` (demo accounts, names and phone numbers), ``loader`` (:func:`seed`
-and the intake-by-intake loader), ``rosters`` (enrolments, attendance, feedback),
-``bulk_writer`` (batched inserts), ``intake`` (the loader's working state) and
-``summary`` (:class:`SeedSummary`).
+and the intake-by-intake run), ``users`` (organisations, accounts, trainers and
+learners), ``courses`` (programmes, courses, sessions, drafts), ``rosters``
+(enrolments, attendance, feedback), ``parts`` (what those loaders share: the year's
+clock, the writer, the summary), ``bulk_writer`` (batched inserts), ``intake`` (the
+loader's working state) and ``summary`` (:class:`SeedSummary`).
 """
 
 from courses.services.demo_data.loader import current_year, is_empty, refresh_statistics, seed

@@ -16,7 +16,7 @@ from courses.models import (
     FeedbackResponse,
     SessionMode,
 )
-from courses.services.demo_data.bulk_writer import BulkWriter, CourseRows
+from courses.services.demo_data.bulk_writer import CourseRows
 from courses.services.demo_data.catalogue import (
     ATTENDANCE_STATUSES,
     AUDIENCES,
@@ -30,24 +30,15 @@ from courses.services.demo_data.catalogue import (
     CourseSpec,
 )
 from courses.services.demo_data.intake import Intake, Learner, SessionPlan
-from courses.services.demo_data.summary import SeedSummary
+from courses.services.demo_data.parts import LoaderPart, LoadRun
 
 
-class RosterLoader:
+class RosterLoader(LoaderPart):
     """The rosters of the courses: requests in order, seats, attendance, completion."""
 
-    def __init__(
-        self, *, writer: BulkWriter, summary: SeedSummary, now: datetime, minutes_per_hour: int
-    ) -> None:
-        self.writer = writer
-        self.summary = summary
-        self.now = now
-        self.minutes_per_hour = minutes_per_hour
+    def __init__(self, run: LoadRun) -> None:
+        super().__init__(run)
         self.participants: set[int] = set()
-
-    def past(self, moment: datetime) -> datetime:
-        """Clamp a bookkeeping timestamp so that it never lies in the future."""
-        return min(moment, self.now)
 
     def candidates(self, intake: Intake, spec: CourseSpec) -> list[Learner]:
         pool = [learner for learner in intake.learners if not learner.is_demo]
@@ -113,56 +104,79 @@ class RosterLoader:
         decider = trainers[0]
         seats_taken = 0
         waitlist = 0
-        table = Enrolment.__table__
         for requested_at, learner in self.requests(intake, spec, rng, capacity, opens, closes):
             if requested_at > self.now:
                 continue
-            row: dict[str, Any] = {
-                "id": self.writer.new_id(table),
-                "course_id": course_id,
-                "user_id": learner.id,
-                "status": EnrolmentStatus.ENROLLED.value,
-                "waitlist_position": None,
-                "credited_hours": 0.0,
-                "completed_at": None,
-                "cancelled_at": None,
-                "decided_by_id": None,
-                "enrolled_by_id": None,
-                "created_at": requested_at,
-                "updated_at": requested_at,
-            }
-            draw = rng.random()
-            cancel_by = min(cancel_deadline, self.now)
-            if not learner.is_demo and draw < 0.05 and cancel_by > requested_at:
-                cancelled_at = requested_at + (cancel_by - requested_at) * rng.random()
-                row.update(
-                    status=EnrolmentStatus.CANCELLED.value,
-                    cancelled_at=cancelled_at,
-                    updated_at=cancelled_at,
-                )
-            elif spec.approval and not learner.is_demo and draw < 0.08:
-                row.update(
-                    status=EnrolmentStatus.REJECTED.value,
-                    decided_by_id=decider,
-                    updated_at=self.past(requested_at + timedelta(days=1)),
-                )
-            elif spec.approval and requested_at > self.now - timedelta(days=4):
-                row["status"] = EnrolmentStatus.PENDING.value  # still to be decided
+            row = self.enrolment_row(course_id, learner, requested_at)
+            seated = False
+            if self.holds_no_seat(spec, rng, row, learner, cancel_deadline, decider):
+                pass
             elif seats_taken < capacity:
                 seats_taken += 1
+                seated = True
                 if spec.approval:
                     decided_at = self.past(requested_at + timedelta(hours=rng.randint(2, 48)))
                     row.update(decided_by_id=decider, updated_at=decided_at)
-                rows.add(table, row)
-                self.attend(intake, spec, rng, rows, row, learner, sessions, trainers[0])
-                self.summary.enrolments += 1
-                continue
             else:
                 waitlist += 1
                 row.update(status=EnrolmentStatus.WAITLISTED.value, waitlist_position=waitlist)
-            rows.add(table, row)
+            rows.add(Enrolment.__table__, row)
+            if seated:
+                self.attend(intake, spec, rng, rows, row, learner, sessions, trainers[0])
             self.summary.enrolments += 1
         return seats_taken
+
+    def enrolment_row(
+        self, course_id: int, learner: Learner, requested_at: datetime
+    ) -> dict[str, Any]:
+        """A request, enrolled until decided otherwise."""
+        return {
+            "id": self.writer.new_id(Enrolment.__table__),
+            "course_id": course_id,
+            "user_id": learner.id,
+            "status": EnrolmentStatus.ENROLLED.value,
+            "waitlist_position": None,
+            "credited_hours": 0.0,
+            "completed_at": None,
+            "cancelled_at": None,
+            "decided_by_id": None,
+            "enrolled_by_id": None,
+            "created_at": requested_at,
+            "updated_at": requested_at,
+        }
+
+    def holds_no_seat(
+        self,
+        spec: CourseSpec,
+        rng: random.Random,
+        row: dict[str, Any],
+        learner: Learner,
+        cancel_deadline: datetime,
+        decider: int,
+    ) -> bool:
+        """Cancel (before the deadline), reject or leave pending (on approval courses) a
+        few requests; True when ``row`` became one of those. Demo learners keep theirs."""
+        requested_at = row["created_at"]
+        draw = rng.random()
+        cancel_by = min(cancel_deadline, self.now)
+        if not learner.is_demo and draw < 0.05 and cancel_by > requested_at:
+            cancelled_at = requested_at + (cancel_by - requested_at) * rng.random()
+            row.update(
+                status=EnrolmentStatus.CANCELLED.value,
+                cancelled_at=cancelled_at,
+                updated_at=cancelled_at,
+            )
+        elif spec.approval and not learner.is_demo and draw < 0.08:
+            row.update(
+                status=EnrolmentStatus.REJECTED.value,
+                decided_by_id=decider,
+                updated_at=self.past(requested_at + timedelta(days=1)),
+            )
+        elif spec.approval and requested_at > self.now - timedelta(days=4):
+            row["status"] = EnrolmentStatus.PENDING.value  # still to be decided
+        else:
+            return False
+        return True
 
     def attend(
         self,
@@ -178,8 +192,25 @@ class RosterLoader:
         """Attendance for the sessions already over, then completion and feedback."""
         # The demo learners are reliable, so that their pages show completions.
         profile = "steady" if learner.is_demo else rng.choices(PROFILE_NAMES, PROFILE_WEIGHTS)[0]
-        status_weights = STATUS_PROFILES[profile]
         needed = spec.threshold * sum(s.class_hours for s in sessions) - 1e-9
+        reached_at = self.attend_sessions(
+            rng, rows, enrolment, sessions, trainer_id, STATUS_PROFILES[profile], needed
+        )
+        self.complete(enrolment, intake, spec, rng, rows, sessions[-1].ends_at, reached_at)
+
+    def attend_sessions(
+        self,
+        rng: random.Random,
+        rows: CourseRows,
+        enrolment: dict[str, Any],
+        sessions: Sequence[SessionPlan],
+        trainer_id: int,
+        status_weights: Sequence[float],
+        needed: float,
+    ) -> datetime | None:
+        """A record for each session already over; returns when the credited hours
+        reached ``needed`` (None if they did not)."""
+        learner_id = enrolment["user_id"]
         credited_total = 0.0
         reached_at: datetime | None = None
         table = AttendanceRecord.__table__
@@ -191,44 +222,57 @@ class RosterLoader:
             record.update(
                 id=self.writer.new_id(table),
                 session_id=session.id,
-                user_id=learner.id,
+                user_id=learner_id,
                 enrolment_id=enrolment["id"],
             )
             rows.add(table, record)
             self.summary.attendance_records += 1
             if record["credited_hours"] > 0:
                 self.summary.participant_times += 1
-                self.participants.add(learner.id)
+                self.participants.add(learner_id)
                 credited_total += record["credited_hours"]
                 if reached_at is None and credited_total >= needed:
                     reached_at = session.ends_at
                 enrolment["updated_at"] = max(enrolment["updated_at"], record["updated_at"])
         enrolment["credited_hours"] = round(credited_total, 2)
+        return reached_at
 
+    def complete(
+        self,
+        enrolment: dict[str, Any],
+        intake: Intake,
+        spec: CourseSpec,
+        rng: random.Random,
+        rows: CourseRows,
+        last_ends_at: datetime,
+        reached_at: datetime | None,
+    ) -> None:
+        """Feedback from most of those who reached the threshold once the course (its last
+        session ending at ``last_ends_at``) is over, then completion (after the feedback,
+        where the course asks for it)."""
+        learner_id = enrolment["user_id"]
         feedback_at = None
-        course_over = sessions[-1].ends_at <= self.now
+        course_over = last_ends_at <= self.now
         if (
             course_over
             and reached_at is not None
             and rng.random() < (0.9 if spec.feedback else 0.3)
         ):
-            feedback_at = sessions[-1].ends_at + timedelta(minutes=rng.randint(5, 4 * 24 * 60))
+            feedback_at = last_ends_at + timedelta(minutes=rng.randint(5, 4 * 24 * 60))
             if feedback_at > self.now:
                 feedback_at = None
         if feedback_at is not None:
-            self.add_feedback(rng, rows, enrolment["course_id"], learner.id, feedback_at)
+            self.add_feedback(rng, rows, enrolment["course_id"], learner_id, feedback_at)
         # A course completes once its last session is over (attendance.evaluate_completion).
         if not course_over or reached_at is None or (spec.feedback and feedback_at is None):
             return
-        completed_at = (
-            feedback_at if feedback_at is not None and spec.feedback else sessions[-1].ends_at
-        )
+        completed_at = feedback_at if feedback_at is not None and spec.feedback else last_ends_at
         enrolment.update(
             status=EnrolmentStatus.COMPLETED.value,
             completed_at=completed_at,
             updated_at=max(enrolment["updated_at"], completed_at),
         )
-        intake.completed_by_course.setdefault(spec.key, set()).add(learner.id)
+        intake.completed_by_course.setdefault(spec.key, set()).add(learner_id)
         self.summary.completions += 1
 
     def attendance_row(

@@ -88,8 +88,6 @@ from courses.services.meeting_reports.parse import (
 from courses.services.meeting_reports.preview import evaluate, person_minutes
 from courses.services.meeting_reports.values import (
     BadValue,
-    normalise_email,
-    normalise_phone,
     parse_duration,
     parse_time,
 )
@@ -112,8 +110,6 @@ __all__ = [
     "evaluate",
     "get_import",
     "imports_for_session",
-    "normalise_email",
-    "normalise_phone",
     "parse_duration",
     "parse_report",
     "parse_time",

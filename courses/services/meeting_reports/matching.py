@@ -16,11 +16,11 @@ from flask_babel import lazy_gettext as _l
 from courses.db import db
 from courses.models import CourseSession, Enrolment, MeetingAlias, User
 from courses.services import attendance
+from courses.services.contacts import mobile_number
 from courses.services.meeting_reports.parse import ReportRow
 from courses.services.meeting_reports.values import (
     name_forms,
     normalise_name,
-    normalise_phone,
     remembered_forms,
     split_tail_digits,
 )
@@ -180,7 +180,7 @@ def enrolled_learners(course_id: int) -> dict[int, Learner]:
         .distinct()
     )
     return {
-        r.id: Learner(r.id, r.name, normalise_phone(r.phone)[0], (r.email or "").lower() or None)
+        r.id: Learner(r.id, r.name, mobile_number(r.phone), (r.email or "").lower() or None)
         for r in rows
     }
 
@@ -208,7 +208,7 @@ def remembered(course_id: int, keys: list[str], learners: dict[int, Learner]) ->
 def directory(session: CourseSession, keys: list[str]) -> Directory:
     learners = enrolled_learners(session.course_id)
     trainers = list(session.course.trainers)
-    contacts = {normalise_phone(t.phone)[0] or "" for t in trainers}
+    contacts = {mobile_number(t.phone) or "" for t in trainers}
     contacts |= {(t.email or "").lower() for t in trainers}
     return Directory(
         learners=learners,

@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from courses.errors import ValidationFailed
+from courses.services.contacts import email_address
 from courses.services.meeting_reports.headers import (
     Header,
     find_header,
@@ -26,10 +27,9 @@ from courses.services.meeting_reports.values import (
     BadValue,
     is_open_end,
     masked_tail,
-    normalise_email,
-    normalise_phone,
     parse_duration,
     parse_time,
+    phone_cell,
     text_of,
 )
 
@@ -213,9 +213,9 @@ def _read_row(number: int, cells: Sequence[Any], header: Header) -> ReportRow:
     row = ReportRow(number=number, name=text_of(_cell(cells, header, "name"))[:60])
     row.user_ref = text_of(_cell(cells, header, "user_ref"))[:64] or None
     raw_phone = _cell(cells, header, "phone")
-    row.phone, masked = normalise_phone(raw_phone)
+    row.phone, masked = phone_cell(raw_phone)
     row.phone_tail = masked_tail(raw_phone) if masked else None
-    row.email = normalise_email(_cell(cells, header, "email"))
+    row.email = email_address(text_of(_cell(cells, header, "email")))
     row.host = text_of(_cell(cells, header, "role")).lower() in _HOST_ROLES
     if not (row.name or row.user_ref or row.phone or row.email):
         row.reason = "masked_phone" if masked else "no_identifier"
@@ -302,7 +302,7 @@ def _facts(report: ParsedReport, head: list[Sequence[Any]]) -> None:
         report.meeting_ended_at = parse_time(facts.get("ended"))
     except BadValue:
         report.meeting_ended_at = None
-    report.host_email = normalise_email(facts.get("host_email"))
+    report.host_email = email_address(text_of(facts.get("host_email")))
 
 
 def _read_sheet(chosen: _Candidate) -> ParsedReport:

@@ -1,5 +1,7 @@
-"""Cell values of meeting reports: phones (masked ones too), e-mails, names and
-nicknames, durations and times as the platforms write them."""
+"""Cell values of meeting reports: phones (masked ones too), names and nicknames,
+durations and times as the platforms write them. Phone numbers and e-mail addresses
+follow the accounts' rule (``courses.services.contacts``), so that they compare equal
+to the learners' own."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from courses.services.contacts import mobile_number
 from courses.settings import from_local
 
 #: A row's time in the meeting longer than this is not a real value.
@@ -61,21 +64,15 @@ def text_of(value: Any) -> str:
     return str(value).strip()
 
 
-def normalise_phone(value: Any) -> tuple[str | None, bool]:
-    """A phone cell as (digits or None, whether it was masked like ``138****0000``)."""
+def phone_cell(value: Any) -> tuple[str | None, bool]:
+    """A phone cell as (the mobile number or None, whether it was masked like
+    ``138****0000``); the number by the one rule, ``contacts.mobile_number``."""
     text = text_of(value).lstrip("'")
     if not text:
         return None, False
     if "*" in text:
         return None, True
-    phone = _PHONE_JUNK.sub("", text)
-    if phone.startswith("0086"):
-        phone = phone[4:]
-    elif phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    if not phone.isdigit() or not 5 <= len(phone) <= 15:
-        return None, False
-    return phone, False
+    return mobile_number(text), False
 
 
 def masked_tail(value: Any) -> str | None:
@@ -85,13 +82,6 @@ def masked_tail(value: Any) -> str | None:
         return None
     tail = text.rsplit("*", 1)[1]
     return tail if len(tail) == 4 and tail.isdigit() else None
-
-
-def normalise_email(value: Any) -> str | None:
-    text = text_of(value).lower()
-    if "@" not in text or " " in text or len(text) > 254:
-        return None
-    return text
 
 
 def normalise_name(value: Any) -> str:
