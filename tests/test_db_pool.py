@@ -4,8 +4,8 @@ A connection the server closed is found and replaced before a request uses it; o
 used a moment ago goes out unchecked; one idle for long is pinged first.
 
 These checks are PostgreSQL's (SQLite has no server to lose), so they always run
-against PostgreSQL: the suite's own database when it runs there, and otherwise the one
-``ACADEMY_TEST_POSTGRES_URL`` names (as ``scripts/test`` does; the same default). A
+against PostgreSQL: the suite's own database when it runs there, and otherwise a
+database beside the one ``ACADEMY_TEST_POSTGRES_URL`` names (``…_pool``). A
 PostgreSQL that cannot be reached fails the run; it never skips these tests.
 """
 
@@ -20,20 +20,30 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 import courses.db
 from academy.config import normalise_database_url
 from courses.db import check_connections_on_checkout, db
 from tests.conftest import DATABASE_URL, _prepare_postgres, make_app
 
-POSTGRES_URL = (
-    DATABASE_URL
-    if DATABASE_URL.startswith("postgresql")
-    else normalise_database_url(
-        os.environ.get("ACADEMY_TEST_POSTGRES_URL")
-        or "postgresql://postgres@127.0.0.1:5432/academy_test"
+
+def _postgres_url() -> str:
+    """The suite's own database on a PostgreSQL run. On a SQLite run, a database of its
+    own beside ``ACADEMY_TEST_POSTGRES_URL``'s (``…_pool``): emptying it must not pull
+    the schema from under a PostgreSQL run going on at the same time."""
+    if DATABASE_URL.startswith("postgresql"):
+        return DATABASE_URL
+    given = make_url(
+        normalise_database_url(
+            os.environ.get("ACADEMY_TEST_POSTGRES_URL")
+            or "postgresql://postgres@127.0.0.1:5432/academy_test"
+        )
     )
-)
+    return given.set(database=f"{given.database}_pool").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _postgres_url()
 
 
 @pytest.fixture(scope="module")

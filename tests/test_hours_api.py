@@ -3,7 +3,6 @@ qualification requirements (admins), with the same rules as the pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,28 +16,11 @@ from courses.models import (
     AttendanceStatus,
     ExternalHoursRecord,
     QualificationLevel,
-    QualificationRequirement,
     User,
 )
 from courses.services import hours
 from tests.factories import bearer, make_admin, make_course, make_session, make_token, make_user
-
-
-@pytest.fixture(autouse=True)
-def _keep_default_requirements(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    yield
-    with app.app_context():
-        db.session.remove()
-        db.session.execute(sa.delete(QualificationRequirement))
-        db.session.execute(
-            sa.insert(QualificationRequirement),
-            [
-                {"level": QualificationLevel.ASSISTANT, "required_hours": 72, "cycle_years": 3},
-                {"level": QualificationLevel.SOCIAL_WORKER, "required_hours": 90, "cycle_years": 3},
-                {"level": QualificationLevel.SENIOR, "required_hours": 90, "cycle_years": 3},
-            ],
-        )
-        db.session.commit()
+from tests.hours_steps import _keep_default_requirements  # noqa: F401 (autouse fixture)
 
 
 def auth(user: User) -> dict[str, str]:

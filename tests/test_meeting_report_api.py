@@ -18,7 +18,7 @@ from courses.models import (
     Enrolment,
     SessionMode,
 )
-from tests import test_meeting_report_layouts as layouts
+from tests import test_meeting_reports_parse as layouts
 from tests.factories import bearer, make_admin, make_session, make_token, make_trainer
 from tests.test_meeting_reports import (
     STARTS,

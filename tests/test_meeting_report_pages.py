@@ -17,7 +17,7 @@ from courses.models import (
     MeetingAlias,
     SessionMode,
 )
-from tests import test_meeting_report_layouts as layouts
+from tests import test_meeting_reports_parse as layouts
 from tests.factories import make_admin, make_course, make_session, make_trainer
 from tests.test_meeting_reports import (
     STARTS,

@@ -79,7 +79,7 @@ def can_view_course(viewer: User | None, course: Course) -> bool:
         return False
     if not viewer.is_authenticated:
         return False
-    return _has_enrolment(viewer, course, ARCHIVE_VIEWER_STATUSES)
+    return has_enrolment(viewer, course, ARCHIVE_VIEWER_STATUSES)
 
 
 def can_see_meeting(viewer: User | None, course: Course) -> bool:
@@ -90,10 +90,11 @@ def can_see_meeting(viewer: User | None, course: Course) -> bool:
         return False
     if can_manage_course(viewer, course):
         return True
-    return _has_enrolment(viewer, course, MEETING_VIEWER_STATUSES)
+    return has_enrolment(viewer, course, MEETING_VIEWER_STATUSES)
 
 
-def _has_enrolment(viewer: User, course: Course, statuses: tuple[EnrolmentStatus, ...]) -> bool:
+def has_enrolment(viewer: User, course: Course, statuses: tuple[EnrolmentStatus, ...]) -> bool:
+    """Whether ``viewer`` has an enrolment in ``course`` in one of ``statuses``."""
     found = db.session.scalar(
         sa.select(Enrolment.id)
         .where(

@@ -28,7 +28,6 @@ from courses.models import (
     Course,
     CourseMaterial,
     CourseSession,
-    Enrolment,
     EnrolmentStatus,
     User,
 )
@@ -49,7 +48,7 @@ from courses.services.materials.stored_files import (
     remove_after_commit,
     remove_unless_committed,
 )
-from courses.services.permissions import can_manage_course, can_view_course
+from courses.services.permissions import can_manage_course, can_view_course, has_enrolment
 from courses.storage import FileTooLarge, Storage, get_storage, new_key
 
 __all__ = [
@@ -175,18 +174,7 @@ def can_download(viewer: User | None, course: Course) -> bool:
         return False
     if can_manage_course(viewer, course):
         return True
-    return (
-        db.session.scalar(
-            sa.select(Enrolment.id)
-            .where(
-                Enrolment.course_id == course.id,
-                Enrolment.user_id == viewer.id,
-                Enrolment.status.in_(DOWNLOAD_STATUSES),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return has_enrolment(viewer, course, DOWNLOAD_STATUSES)
 
 
 def get_for_download(viewer: User | None, material: CourseMaterial) -> BinaryIO:

@@ -1,13 +1,10 @@
-"""Reading a report file: CSV (UTF-8 with or without a BOM, UTF-16, GBK/GB18030; comma
-or tab separated) or XLSX, the header row under title and meeting lines, the sheet of
-per-join details rather than the summary, and each data row as a ``ReportRow``."""
+"""Reading a report file (CSV or XLSX, read by ``courses.services.spreadsheets``): the
+header row under title and meeting lines, the sheet of per-join details rather than
+the summary, and each data row as a ``ReportRow``."""
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +29,7 @@ from courses.services.meeting_reports.values import (
     phone_cell,
     text_of,
 )
+from courses.services.spreadsheets import OldExcel, Oversized, Sheets, Unreadable, read_sheets
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 MAX_REPORT_ROWS = 5000
@@ -119,84 +117,6 @@ class ParsedReport:
     host_email: str | None = None
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8", data[len(codecs.BOM_UTF8) :])]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = [("utf-16", data)]
-    else:
-        # GB18030 is a superset of GBK and GB2312, which Chinese Excel writes.
-        candidates = [("utf-8", data), ("gb18030", data)]
-    for encoding, raw in candidates:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text
-    raise invalid()
-
-
-def _csv_rows(data: bytes) -> Iterator[Sequence[Any]]:
-    text = _decode(data)
-    head = text[:8192]
-    delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    try:
-        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            yield cells[:MAX_COLUMNS]
-    except csv.Error as error:
-        raise invalid() from error
-
-
-def _guarded(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-    """Rows of untrusted XLSX: any failure while reading them makes the file invalid."""
-    try:
-        yield from rows
-    except Exception as error:  # a broken sheet, a dangling shared string, …
-        raise invalid() from error
-
-
-Sheets = Iterator[tuple[str, Iterator[Sequence[Any]]] | None]
-
-
-def _xlsx_sheets(data: bytes) -> Sheets:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # any failure to open untrusted input
-        raise invalid() from error
-    try:
-        for sheet in workbook.worksheets:
-            if hasattr(sheet, "iter_rows"):
-                rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-                yield str(sheet.title), _guarded(rows)
-        yield None  # no more sheets: the workbook stays open until the caller closes this
-    finally:
-        workbook.close()
-
-
-def _sheets(filename: str, data: bytes) -> Sheets:
-    """Each sheet's title and rows, then ``None``; the caller reads any sheet it chose
-    before it closes this generator (which closes the workbook)."""
-    if data.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise invalid()
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:  # a small file that would fill the memory
-            raise too_large()
-        yield from _xlsx_sheets(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise invalid(
-            _l("Old Excel files (.xls) cannot be read: save the report as XLSX or CSV first.")
-        )
-    else:
-        yield filename, _csv_rows(data)
-        yield None
-
-
 def _is_empty(cells: Sequence[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
@@ -248,9 +168,19 @@ def parse_report(filename: str, data: bytes) -> ParsedReport:
         raise too_large()
     if not data.strip():
         raise invalid(_l("The file is empty."))
-    sheets = _sheets(filename, data)
+    sheets = read_sheets(
+        filename, data, max_columns=MAX_COLUMNS, max_unpacked_bytes=MAX_UNPACKED_BYTES
+    )
     try:
         return _parse_sheets(sheets)
+    except OldExcel:
+        raise invalid(
+            _l("Old Excel files (.xls) cannot be read: save the report as XLSX or CSV first.")
+        ) from None
+    except Unreadable as error:
+        raise invalid() from error
+    except Oversized:
+        raise too_large() from None
     finally:
         sheets.close()
 
@@ -334,4 +264,4 @@ def _chain(first: list[Sequence[Any]], rest: Iterator[Sequence[Any]]) -> Iterato
     try:
         yield from rest
     except csv.Error as error:
-        raise invalid() from error
+        raise Unreadable() from error
