@@ -101,13 +101,15 @@ def error_page(status: int, message: str | None = None) -> tuple[str, int]:
 FIELD_ALIASES = {"organisation_id": "organisation", "password": "new_password"}
 #: Refusals without fields that belong beside one field of the form that was sent.
 FIELD_OF_CODE = {"invalid_credentials": "password"}
-#: Refusals that are news rather than faults: flashed as information.
-INFORMATION_CODES = frozenset({"already_enrolled", "feedback_already_given"})
 
 
-def show_refusal(error: DomainError, form: FlaskForm | None = None) -> None:
-    """A page shows a service's refusal: its field messages beside ``form``'s fields,
-    the rest (or the message) flashed."""
+def show_refusal(
+    error: DomainError, form: FlaskForm | None = None, news: frozenset[str] = frozenset()
+) -> None:
+    """A page shows a service's refusal: its field messages beside ``form``'s fields and
+    the rest flashed; without a form, its own message (the field messages when it has
+    only the generic one). A refusal whose code is in ``news`` is flashed as
+    information (already enrolled), not as an error."""
     unplaced = []
     fields = error.fields or (
         {FIELD_OF_CODE[error.code]: [error.message]} if error.code in FIELD_OF_CODE else {}
@@ -121,8 +123,18 @@ def show_refusal(error: DomainError, form: FlaskForm | None = None) -> None:
             continue
         field.errors = [*list(field.errors or []), *(str(m) for m in messages)]
     if unplaced or not fields:
-        category = "info" if error.code in INFORMATION_CODES else "error"
-        flash("；".join(str(m) for m in unplaced) or str(error.message), category)
+        category = "info" if error.code in news else "error"
+        flash(
+            _refusal_text(error, unplaced if form is not None or _generic(error) else []), category
+        )
+
+
+def _generic(error: DomainError) -> bool:
+    return str(error.message) == str(type(error).default_message)
+
+
+def _refusal_text(error: DomainError, messages: list[Any]) -> str:
+    return "；".join(str(m) for m in messages) or str(error.message)
 
 
 def init_app(app: Flask) -> None:
@@ -136,9 +148,10 @@ def init_app(app: Flask) -> None:
 
 
 def handle_domain_error(error: DomainError) -> Any:
-    """A service's refusal (the request was rolled back, ``academy.transactions``): its
-    code, message and fields in JSON; on a page, flashed on the way back to the form
-    (POST) or an error page."""
+    """A service's refusal: its code, message and fields in JSON; on a page, flashed on
+    the way back to the form (POST) or an error page. A view's refusal was rolled back
+    by ``academy.transactions``; one from a request hook (``academy.access``) is here."""
+    _safe_rollback()
     if wants_json():
         fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
         return json_error(error.status, error.code, error.message, fields=fields, **error.details)

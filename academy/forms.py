@@ -70,17 +70,19 @@ def attempt(
     call: Callable[[], T],
     form: FlaskForm | None = None,
     unshown: tuple[type[DomainError], ...] = (),
+    news: frozenset[str] = frozenset(),
 ) -> Attempt[T]:
     """Call one service. A refusal (``DomainError``) rolls the request back
     (``transactions.roll_back``) and is shown on ``form``'s fields or flashed
-    (``errors.show_refusal``), unless it is one of ``unshown`` (the page answers those
-    as it answers success); the page then shows itself again or redirects."""
+    (``errors.show_refusal``; the codes in ``news`` as information), unless it is one
+    of ``unshown`` (the page answers those itself); the page then shows itself again or
+    redirects."""
     try:
         return Attempt(True, call())
     except DomainError as error:
         transactions.roll_back()
         if not isinstance(error, unshown):
-            show_refusal(error, form)
+            show_refusal(error, form, news)
         return Attempt(False, error=error)
 
 
@@ -91,12 +93,13 @@ def submit(
     done: Any = None,
     form: FlaskForm | None = None,
     refused_to: str | None = None,
+    news: frozenset[str] = frozenset(),
 ) -> Response | None:
     """A page's form, the one way: call the service (``attempt``), flash ``done`` and
     redirect to ``to`` (either may be a function of the service's answer). Refused:
     a redirect to ``refused_to`` when given, else None, and the view renders its form
     again with the messages beside the fields."""
-    outcome = attempt(call, form)
+    outcome = attempt(call, form, news=news)
     if not outcome.ok:
         return redirect(refused_to) if refused_to is not None else None
     value = cast(T, outcome.value)

@@ -20,7 +20,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, session
 from sqlalchemy.exc import OperationalError
 
 from academy.access import FRAMEWORK_ENDPOINTS
@@ -39,12 +39,18 @@ def _in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             response = view(*args, **kwargs)
         except BaseException:
-            db.session.rollback()
+            _roll_back_quietly()
             raise
         if g.pop("_academy_rolled_back", False):
             db.session.rollback()
-        else:
+            return response
+        try:
             _commit()
+        except BaseException:
+            # Nothing was kept: the page's "saved" must not show on the next page.
+            session.pop("_flashes", None)
+            _roll_back_quietly()
+            raise
         return response
 
     return run
@@ -52,6 +58,15 @@ def _in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _commit() -> None:
     db.session.commit()
+
+
+def _roll_back_quietly() -> None:
+    """Roll back without hiding the error being raised (a connection that failed may
+    fail the rollback too: the session is then discarded)."""
+    try:
+        db.session.rollback()
+    except Exception:
+        db.session.remove()
 
 
 def roll_back() -> None:

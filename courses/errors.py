@@ -25,7 +25,11 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         self.message = message if message is not None else self.default_message
-        self.fields = fields or {}
+        # Each field's messages as a list, whether one message or several were given.
+        self.fields = {
+            name: list(messages) if isinstance(messages, list | tuple) else [messages]
+            for name, messages in (fields or {}).items()
+        }
         self.details = details
         super().__init__(str(self.message))
 

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from academy.access import USER, allow
 from academy.attendance import bp
-from academy.auth import answers_json
+from academy.auth import answers_json, wants_json
 from academy.manage.forms import ButtonForm
 from courses.db import utcnow
 from courses.services import attendance, lookups
@@ -55,7 +55,7 @@ def join(session_id: int) -> Any:
     """Record the join and open the meeting (a form without script lands here too)."""
     session = lookups.get_session(session_id)
     presence = attendance.record_heartbeat(current_user, session)
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify(counted=presence.counted, meeting_url=session.meeting_url)
     if not session.meeting_url:
         abort(404)

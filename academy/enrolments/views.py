@@ -71,6 +71,7 @@ def enrol(course_id: int) -> Response:
         done=_placed_message,
         to=page,
         refused_to=page,
+        news=frozenset({"already_enrolled"}),
     )
 
 
@@ -204,7 +205,7 @@ def roster_action(enrolment_id: int, action: str) -> Response:
         return enrolment
 
     return submit(
-        act, done=_roster_message("%(name)s is now: %(status)s."), to=back, refused_to=back
+        act, done=_roster_message(_l("%(name)s is now: %(status)s.")), to=back, refused_to=back
     )
 
 

@@ -38,12 +38,13 @@ def survey(course_id: int) -> str | Response | tuple[str, int]:
             ),
             form,
             unshown=(PermissionDenied,),
+            news=frozenset({"feedback_already_given"}),
         )
         if sent.ok:
             flash(_("Thank you for your feedback!"), "success")
         if sent.ok or sent.code == "feedback_already_given":  # the refusal is news, flashed
             return redirect(url_for("enrolments.my_courses"))
-        if sent.code == "not_enrolled":
+        if isinstance(sent.error, PermissionDenied):  # not enrolled in the course
             abort(403)
     state = feedback_service.feedback_state(current_user, course)
     if state.state == "not_enrolled":
