@@ -14,7 +14,7 @@ start to 30 minutes after, is open, and checking in now is on time), a trainer o
 course, and ``--learners`` learners, each enrolled (status enrolled, the course's
 seats taken accordingly) and holding one API token (issued by
 ``courses.services.tokens``). Check-in is opened by the trainer through
-``courses.services.checkin.open_checkin``, which sets the session's 6-digit code.
+``courses.services.attendance.checkin.open_checkin``, which sets the session's 6-digit code.
 
 Ours: the real application (``academy.wsgi:app``) served by gunicorn on a free loopback
 port, with its real configuration (rate limiting on, in its default memory store; only
@@ -131,7 +131,8 @@ def seed(env: dict[str, str], learners: int, sessions: int = 4) -> dict[str, Any
         User,
         UserRole,
     )
-    from courses.services import accounts, attendance, checkin, tokens
+    from courses.services import accounts, attendance, tokens
+    from courses.services.attendance import checkin
 
     app = create_app()
     with app.app_context():

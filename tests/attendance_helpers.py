@@ -13,7 +13,8 @@ from courses.models import (
     Enrolment,
     OutboxEvent,
 )
-from courses.services import attendance, checkin
+from courses.services import attendance
+from courses.services.attendance import checkin
 from tests.factories import make_course, make_enrolment, make_trainer, make_user
 
 START = datetime(2030, 3, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai; 2 h = 120 min

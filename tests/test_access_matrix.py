@@ -28,8 +28,9 @@ from flask.testing import FlaskClient
 from academy.access import FRAMEWORK_ENDPOINTS, declared
 from courses.db import db
 from courses.models import AttendanceImport, Course, ExternalHoursRecord, User
-from courses.services import calendar, checkin, materials
+from courses.services import calendar, materials
 from courses.services import tokens as api_tokens
+from courses.services.attendance import checkin
 from tests.factories import (
     DEFAULT_PASSWORD,
     bearer,

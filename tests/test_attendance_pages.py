@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus, SessionMode
-from courses.services import checkin
-from courses.services.attendance import settle_finished_courses
+from courses.services.attendance import checkin, settle_finished_courses
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_course,

@@ -10,7 +10,8 @@ from courses.models import (
     AttendanceStatus,
     SessionMode,
 )
-from courses.services import attendance, checkin
+from courses.services import attendance
+from courses.services.attendance import checkin
 from tests.attendance_helpers import (
     END,
     START,

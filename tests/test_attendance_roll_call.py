@@ -15,7 +15,8 @@ from courses.models import (
     AttendanceStatus,
     AuditLogEntry,
 )
-from courses.services import attendance, checkin
+from courses.services import attendance
+from courses.services.attendance import checkin
 from tests.attendance_helpers import (
     END,
     START,

@@ -1,7 +1,7 @@
 """Attendance API: check-in windows and rotating tokens, check-in and check-out, roll-call
 and corrections, online presence and video progress. Each handler parses, calls one
 service function and answers (the request commits once, in academy.transactions); the
-rules and their codes live in ``courses.services.checkin`` and
+rules and their codes live in ``courses.services.attendance.checkin`` and
 ``courses.services.attendance``."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from academy.api.auth import BEARER, current_api_user
 from academy.api.schemas import DATABASE_ID, error_responses
 from courses.db import db
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus
-from courses.services import attendance, checkin, lookups
+from courses.services import attendance, lookups
+from courses.services.attendance import checkin
 
 blp = Blueprint("api_attendance", __name__, url_prefix="/api/v1", description="attendance")
 

@@ -1,6 +1,6 @@
 """On-site check-in and check-out pages for learners: the page a QR code leads to, with
 the single-use pass that survives logging in, and today's sessions. The rules live in
-``courses.services.checkin`` and ``courses.services.checkin_passes``."""
+``courses.services.attendance.checkin`` and ``courses.services.attendance.passes``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from academy.attendance.forms import CheckinForm
 from academy.forms import attempt
 from courses.db import utcnow
 from courses.models import CourseSession
-from courses.services import attendance, checkin, checkin_passes, lookups
+from courses.services import attendance, lookups
+from courses.services.attendance import checkin
+from courses.services.attendance import passes as checkin_passes
 
 #: A signed cookie: which session's QR token this browser saw, and when.
 PASS_COOKIE = "checkin_pass"
@@ -122,7 +124,7 @@ def _checkin_page(
 @allow(PUBLIC)
 def checkin_page(session_id: int) -> Any:
     """Where the QR code leads. A valid token seen here is remembered for two minutes in
-    a single-use pass of this learner (``courses.services.checkin_passes``), so a
+    a single-use pass of this learner (``courses.services.attendance.passes``), so a
     learner who must log in first comes straight back and checks in."""
     session = lookups.get_session(session_id)
     token = request.args.get("t", "")

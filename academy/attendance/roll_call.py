@@ -1,6 +1,6 @@
 """The trainer's side of attendance: the full-screen check-in QR code, opening and
 closing check-in, and roll-call (点名) with its corrections. The rules live in
-``courses.services.checkin`` and ``courses.services.attendance``."""
+``courses.services.attendance.checkin`` and ``courses.services.attendance``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ from academy.forms import attempt
 from academy.manage.forms import ButtonForm
 from courses.db import database_id
 from courses.models import AttendanceStatus, CourseSession
-from courses.services import attendance, checkin, permissions
+from courses.services import attendance, permissions
+from courses.services.attendance import checkin
 from courses.settings import from_local
 
 ROLL_CALL_STATUSES = (

@@ -10,10 +10,12 @@
 ``completion``            completion of an enrolment, called by attendance, feedback,
                           course editing and meeting reports
 ``settle``                settling sessions and courses that are over
+``checkin``               on-site check-in by QR code or fallback code (imported as
+                          ``from courses.services.attendance import checkin``); it
+                          writes the same record
+``passes``                the single-use pass a scanned QR code leaves, so a learner
+                          who must log in first comes straight back and checks in
 ========================  ===============================================================
-
-On-site check-in by QR code or fallback code is ``courses.services.checkin`` (and its
-passes, ``courses.services.checkin_passes``); it writes the same record.
 """
 
 from courses.services.attendance.completion import (

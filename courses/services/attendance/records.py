@@ -5,7 +5,7 @@ Ways of attending, each measured on the record
 ----------------------------------------------
 
 * **On site** (``checked_in_at`` / ``checked_out_at``, by rotating QR or fallback code,
-  ``courses.services.checkin``): minutes from check-in to check-out (or the end) within
+  ``attendance.checkin``): minutes from check-in to check-out (or the end) within
   the session's time. Arriving within the session's grace (``late_after_minutes``,
   default 10) counts as arriving at the start, and leaving within the grace before the
   end counts as staying to the end. Later than the grace is *late*; leaving earlier than

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from courses.db import db, dialect_statement
 from courses.models import CheckinPass, CourseSession, User
-from courses.services.checkin import PRESENCE_PASS
+from courses.services.attendance.checkin import PRESENCE_PASS
 
 #: Used passes are kept a little longer than they could be presented, then dropped.
 KEEP_USED = PRESENCE_PASS * 5

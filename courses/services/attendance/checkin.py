@@ -56,7 +56,7 @@ DEFAULT_AFTER = timedelta(minutes=30)
 CHECKOUT_AFTER_END = timedelta(minutes=30)
 #: How long a token seen on arrival lets a learner finish logging in and check in: long
 #: enough to log in on a phone, short enough that a pass handed on is soon worthless
-#: (``checkin_passes`` also ties it to one learner and one use).
+#: (``attendance.passes`` also ties it to one learner and one use).
 PRESENCE_PASS = timedelta(minutes=2)
 CHECK_IN = "checkin"
 CHECK_OUT = "checkout"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from academy.attendance.checkin import PASS_COOKIE, _pass_serializer
 from courses.db import db
 from courses.models import AttendanceRecord, CheckinPass
-from courses.services import checkin
+from courses.services.attendance import checkin
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_course,

@@ -1,4 +1,4 @@
-"""On-site check-in (courses.services.checkin): rotating tokens, the check-in window,
+"""On-site check-in (courses.services.attendance.checkin): rotating tokens, the check-in window,
 the fallback code, late and partial, check-out and the presence pass."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from courses.models import (
     EnrolmentStatus,
     SessionMode,
 )
-from courses.services import checkin
+from courses.services.attendance import checkin
 from tests.attendance_helpers import (
     END,
     START,
