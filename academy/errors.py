@@ -104,16 +104,19 @@ FIELD_OF_CODE = {"invalid_credentials": "password"}
 
 
 def show_refusal(
-    error: DomainError, form: FlaskForm | None = None, news: frozenset[str] = frozenset()
+    error: DomainError,
+    form: FlaskForm | None = None,
+    news: frozenset[str] = frozenset(),
+    beside: str | None = None,
 ) -> None:
     """A page shows a service's refusal: its field messages beside ``form``'s fields and
     the rest flashed; without a form, its own message (the field messages when it has
-    only the generic one). A refusal whose code is in ``news`` is flashed as
-    information (already enrolled), not as an error."""
+    only the generic one). A refusal without field messages goes beside the field
+    ``beside`` names (the upload's file), or flashed. A refusal whose code is in ``news``
+    is flashed as information (already enrolled), not as an error."""
     unplaced = []
-    fields = error.fields or (
-        {FIELD_OF_CODE[error.code]: [error.message]} if error.code in FIELD_OF_CODE else {}
-    )
+    at = beside or FIELD_OF_CODE.get(error.code)
+    fields = error.fields or ({at: [error.message]} if at and form is not None else {})
     for name, messages in fields.items():
         field = getattr(form, name, None) if form is not None else None
         if field is None and form is not None and name in FIELD_ALIASES:

@@ -71,10 +71,12 @@ def attempt(
     form: FlaskForm | None = None,
     unshown: tuple[type[DomainError], ...] = (),
     news: frozenset[str] = frozenset(),
+    beside: str | None = None,
 ) -> Attempt[T]:
     """Call one service. A refusal (``DomainError``) rolls the request back
     (``transactions.roll_back``) and is shown on ``form``'s fields or flashed
-    (``errors.show_refusal``; the codes in ``news`` as information), unless it is one
+    (``errors.show_refusal``; the codes in ``news`` as information, one without field
+    messages beside the field ``beside`` names), unless it is one
     of ``unshown`` (the page answers those itself); the page then shows itself again or
     redirects."""
     try:
@@ -82,7 +84,7 @@ def attempt(
     except DomainError as error:
         transactions.roll_back()
         if not isinstance(error, unshown):
-            show_refusal(error, form, news)
+            show_refusal(error, form, news, beside)
         return Attempt(False, error=error)
 
 

@@ -18,7 +18,6 @@ from academy.manage.forms import ButtonForm
 from academy.meeting_reports import bp
 from academy.meeting_reports.forms import ReportUploadForm
 from courses.db import utcnow
-from courses.errors import DomainError
 from courses.models import ImportStatus, SessionMode
 from courses.services import meeting_reports, permissions
 
@@ -33,16 +32,14 @@ def upload(session_id: int) -> str | Response:
     if form.validate_on_submit():
         upload_file = form.file.data
         data = upload_file.stream.read(meeting_reports.MAX_REPORT_BYTES + 1)
-        online = session.mode in ONLINE_MODES
         outcome = attempt(
             lambda: meeting_reports.upload_report(
                 current_user, session, upload_file.filename or "", data
             ),
-            # Offline, there is no form on the page to show it beside: flashed.
-            unshown=(DomainError,) if online else (),
+            # Offline, the page has no form to show it beside: flashed.
+            form if session.mode in ONLINE_MODES else None,
+            beside="file",
         )
-        if outcome.error is not None and online:
-            form.file.errors = [*list(form.file.errors or []), str(outcome.error.message)]
         if outcome.value is not None:
             if not outcome.value.created:
                 flash(_("This file was uploaded before: here is its import again."), "info")
