@@ -7,6 +7,7 @@ suits the embedded single-process setup, and production overrides it by variable
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -138,12 +139,53 @@ def load_settings(
         **_cookie_settings(env, secure_by_default=not database_url.startswith("sqlite")),
         "WTF_CSRF_TIME_LIMIT": None,
         **_rate_limits(env),
+        **_certificate_settings(env),
+        **_outbox_settings(env),
         **_API_SETTINGS,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
     }
     if overrides:
         settings.update({k: v for k, v in overrides.items() if not k.startswith("ACADEMY_")})
     return settings
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    """ACADEMY_PUBLIC_URL: the site's address as people reach it (QR codes on
+    certificates, links in e-mails); an absolute http(s) URL."""
+    value = (env.get("ACADEMY_PUBLIC_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        raise ConfigError(
+            "ACADEMY_PUBLIC_URL must be an absolute http(s) address, e.g. https://academy.example.cn"
+        )
+    return value
+
+
+def _certificate_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    prefix = (env.get("ACADEMY_CERTIFICATE_PREFIX") or "GC").strip().upper()
+    if not re.match(r"^[A-Z]{1,6}$", prefix):
+        raise ConfigError("ACADEMY_CERTIFICATE_PREFIX must be 1 to 6 letters A-Z, e.g. GC")
+    fonts = [path for path in (env.get("ACADEMY_CERTIFICATE_FONTS") or "").split(":") if path]
+    return {
+        "PUBLIC_URL": _public_url(env),
+        "CERTIFICATE_PREFIX": prefix,
+        "CERTIFICATE_FONTS": fonts or None,
+        "ACADEMY_NAME": (env.get("ACADEMY_NAME") or "").strip() or None,
+    }
+
+
+def _outbox_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How the outbox relay leases, retries and gives up (see courses.services.outbox)."""
+    return {
+        "OUTBOX_LEASE_SECONDS": _int(
+            "ACADEMY_OUTBOX_LEASE_SECONDS", env.get("ACADEMY_OUTBOX_LEASE_SECONDS"), 300
+        ),
+        "OUTBOX_RETRY_SECONDS": _int(
+            "ACADEMY_OUTBOX_RETRY_SECONDS", env.get("ACADEMY_OUTBOX_RETRY_SECONDS"), 30
+        ),
+        "OUTBOX_MAX_ATTEMPTS": _int(
+            "ACADEMY_OUTBOX_MAX_ATTEMPTS", env.get("ACADEMY_OUTBOX_MAX_ATTEMPTS"), 8
+        ),
+    }
 
 
 #: The API's documentation (flask-smorest): fixed, not settings.

@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+from kombu import Queue
 
 from courses.db import write_intent
 
@@ -24,6 +25,11 @@ TASK_TIME_LIMIT = 15 * 60
 #: How often sessions that have ended (and courses whose last session has ended) are
 #: settled: a completion, and so a certificate, follows a course's end within this.
 SETTLE_EVERY_SECONDS = 60
+#: How often beat sends outbox rows again whose lease ran out (a lost message).
+SWEEP_EVERY_SECONDS = 30
+#: How often the reconciler looks for certificates that should exist and do not.
+RECONCILE_EVERY_SECONDS = 300
+QUEUES = ("default", "certificates", "reports", "mail")
 
 
 def celery_config(broker_url: str | None) -> dict[str, Any]:
@@ -43,14 +49,27 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         "broker_transport_options": {"visibility_timeout": TASK_TIME_LIMIT * 4},
         "broker_connection_retry_on_startup": True,
         "task_default_queue": "default",
+        # Queues by purpose; a plain worker consumes them all, production may run one
+        # worker per queue (``-Q certificates``).
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": {
+            "academy.certificates.*": {"queue": "certificates"},
+            "academy.reports.*": {"queue": "reports"},
+            "academy.mail.*": {"queue": "mail"},
+        },
         "timezone": "UTC",
         "enable_utc": True,
-        "imports": ("workers.tasks",),
+        "imports": ("workers.tasks", "workers.outbox", "workers.certificates"),
         # Periodic jobs, declared as data; exactly one beat runs them.
         "beat_schedule": {
             "settle-finished-courses": {
                 "task": "academy.settle_finished_courses",
                 "schedule": SETTLE_EVERY_SECONDS,
+            },
+            "sweep-outbox": {"task": "academy.outbox.sweep", "schedule": SWEEP_EVERY_SECONDS},
+            "reconcile-certificates": {
+                "task": "academy.certificates.reconcile",
+                "schedule": RECONCILE_EVERY_SECONDS,
             },
         },
     }
@@ -77,4 +96,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(celery_config(app.config.get("BROKER_URL")))
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    from workers import relay
+
+    relay.init_app(app)
     return celery_app

@@ -1,6 +1,8 @@
-"""The embedded default's stand-in for beat (``academy demo``, no broker): one daemon
-thread in the serving process runs the periodic jobs on beat's schedule, so a course
-that ends while the demo runs settles and completes without a worker.
+"""The embedded default's stand-in for beat and the workers (``academy demo``, no
+broker): one daemon thread in the serving process runs the periodic jobs on beat's
+schedule, and the in-process outbox relay (``workers.relay``) drains the outbox, so a
+course that ends while the demo runs settles, completes and gets its certificates
+without any other service.
 
 With a broker configured this is not started: exactly one ``celery beat`` runs the
 same jobs (``workers.celery_config``'s ``beat_schedule``).
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
 from courses.db import db
 from courses.services import attendance
-from workers import SETTLE_EVERY_SECONDS, job_context
+from workers import RECONCILE_EVERY_SECONDS, SETTLE_EVERY_SECONDS, job_context
 
 log = logging.getLogger(__name__)
 
@@ -32,27 +37,44 @@ def settle_once(app: Flask) -> attendance.Settlement:
             db.session.remove()
 
 
+def reconcile_once(app: Flask) -> dict[str, int]:
+    """One run of the certificate reconciler, in its own ``job_context``."""
+    from workers.certificates import reconcile_once as reconcile
+
+    with job_context(app):
+        try:
+            return reconcile()
+        finally:
+            db.session.remove()
+
+
 class PeriodicJobs(threading.Thread):
-    """Runs ``settle_once`` at start and then every ``interval`` seconds until stopped.
-    A failed run is logged with its trace and tried again at the next tick: the job is
-    idempotent, so nothing is lost by trying again."""
+    """Runs each job at start and then every its interval until stopped. A failed run
+    is logged with its trace and tried again at its next tick: the jobs are idempotent,
+    so nothing is lost by trying again."""
 
     def __init__(self, app: Flask, interval: float = SETTLE_EVERY_SECONDS) -> None:
         super().__init__(name="academy-periodic-jobs", daemon=True)
         self.app = app
         self.interval = interval
+        self.jobs: list[tuple[str, Callable[[Flask], Any], float]] = [
+            ("settle", settle_once, interval),
+            ("reconcile", reconcile_once, max(interval, RECONCILE_EVERY_SECONDS)),
+        ]
+        self._next = {name: 0.0 for name, _, _ in self.jobs}
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while True:
-            try:
-                settled = settle_once(self.app)
-                if settled.sessions or settled.courses:
-                    log.info(
-                        "settled %s session(s) and %s course(s)", settled.sessions, settled.courses
-                    )
-            except Exception:  # logged and retried at the next tick (the job is idempotent)
-                log.exception("the periodic settle job failed; it runs again in %ss", self.interval)
+            for name, job, every in self.jobs:
+                if time.monotonic() < self._next[name]:
+                    continue
+                self._next[name] = time.monotonic() + every
+                try:
+                    result = job(self.app)
+                    log.debug("periodic job %s: %s", name, result)
+                except Exception:  # logged and retried at its next tick (idempotent)
+                    log.exception("the periodic %s job failed; it runs again in %ss", name, every)
             if self._stopped.wait(self.interval):
                 return
 
@@ -61,9 +83,12 @@ class PeriodicJobs(threading.Thread):
 
 
 def start_periodic_jobs(app: Flask) -> PeriodicJobs | None:
-    """Start the thread when no broker is configured (the embedded default)."""
+    """Start the thread and the in-process relay when no broker is configured."""
     if app.config.get("BROKER_URL"):
         return None
+    from workers.relay import start_in_process_relay
+
+    start_in_process_relay(app)
     jobs = PeriodicJobs(app)
     jobs.start()
     return jobs

@@ -7,7 +7,7 @@ from courses.models.attendance import (
     VideoProgress,
 )
 from courses.models.audit import AuditLogEntry
-from courses.models.certificates import Certificate
+from courses.models.certificates import Certificate, CertificateCounter, CertificateSettings
 from courses.models.checkin_passes import CheckinPass
 from courses.models.courses import Course, course_prerequisites, course_trainers
 from courses.models.enrolments import Enrolment
@@ -52,7 +52,9 @@ __all__ = [
     "AttendanceStatus",
     "AuditLogEntry",
     "Certificate",
+    "CertificateCounter",
     "CertificateKind",
+    "CertificateSettings",
     "CertificateStatus",
     "CheckinPass",
     "Course",

@@ -13,9 +13,10 @@ Rules
   what has passed so far, and the rest is still to come.
 * A completion writes the outbox event ``enrolment.completed`` (the certificate worker's
   input) and a notice.
-* If a trainer's correction takes the hours below the threshold again before a
-  certificate exists, the completion is withdrawn (``enrolment.completion_withdrawn``);
-  once a certificate exists it stands (revoking a certificate is an admin's act).
+* If a trainer's correction takes the hours below the threshold again, the completion
+  is withdrawn (``enrolment.completion_withdrawn``) and, in the same transaction, its
+  certificate revoked with that reason (``certificates.revoke_for_withdrawn``); a
+  later completion issues a new one.
 * After the last session an enrolment short of the threshold is *incomplete*; a later
   correction can still complete it.
 """
@@ -32,8 +33,6 @@ import sqlalchemy as sa
 from courses.db import db, utcnow
 from courses.models import (
     AttendanceRecord,
-    Certificate,
-    CertificateStatus,
     Course,
     CourseSession,
     Enrolment,
@@ -48,6 +47,7 @@ from courses.services.attendance.records import (
     has_ended,
     lock_attending,
 )
+from courses.services.certificates.issue import revoke_for_withdrawn
 from courses.services.class_hours import round_hours, share_of_hours
 
 COMPLETED_TOPIC = "enrolment.completed"
@@ -173,8 +173,7 @@ def evaluate_completion(
         _completion_event(enrolment, facts, COMPLETED_TOPIC, now)
         return "completed"
     if not met and status == EnrolmentStatus.COMPLETED:
-        if _has_certificate(enrolment.id):
-            return None
+        revoke_for_withdrawn(enrolment, now)
         enrolment.status = (
             EnrolmentStatus.INCOMPLETE if facts.finished else EnrolmentStatus.ENROLLED
         )
@@ -210,18 +209,6 @@ def _feedback_givers(course_id: int, user_ids: list[int]) -> set[int]:
                 FeedbackResponse.course_id == course_id, FeedbackResponse.user_id.in_(user_ids)
             )
         )
-    )
-
-
-def _has_certificate(enrolment_id: int) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(Certificate.id).where(
-                Certificate.enrolment_id == enrolment_id,
-                Certificate.status == CertificateStatus.VALID,
-            )
-        )
-        is not None
     )
 
 

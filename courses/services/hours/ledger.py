@@ -221,6 +221,14 @@ def _courses_in(user: User, start: datetime, end: datetime) -> list[CourseHours]
     ]
 
 
+def hours_between(
+    user: User, start: date, end: date
+) -> tuple[list[CourseHours], list[ExternalHours]]:
+    """The learner's credited courses and outside hours in [start, end) (local days),
+    as the ledger lists them: what a continuing-education proof prints."""
+    return _courses_in(user, utc_midnight(start), utc_midnight(end)), _external_in(user, start, end)
+
+
 def _external_in(user: User, start: date, end: date) -> list[ExternalHours]:
     """The learner's outside hours earned in [start, end), oldest first."""
     return [

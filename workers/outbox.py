@@ -1,0 +1,47 @@
+"""Running outbox rows: the one function every consumer task and the in-process relay
+call (``consume``), the retry policy of those tasks, and the sweep beat runs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from courses.db import db
+from courses.services import outbox
+from courses.services.outbox import Handler
+
+log = logging.getLogger(__name__)
+
+#: Celery options of a consumer task: a lost database connection is retried with
+#: exponential backoff and jitter; any other failure is the row's to count (``process``).
+RETRYING: dict[str, Any] = {
+    "autoretry_for": outbox.TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
+
+
+def consume(event_id: int, handler: Handler) -> str:
+    """Process one row with ``handler`` and commit: done once, however often called."""
+    try:
+        result = outbox.process(event_id, handler)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if result in ("failed", "dead"):
+        log.warning("outbox event %s %s", event_id, result)
+    return result
+
+
+@shared_task(name="academy.outbox.sweep")
+def sweep() -> int:
+    """Send every due row again (beat, every ``SWEEP_EVERY_SECONDS``): rows whose
+    message was lost, whose lease ran out or whose backoff has passed."""
+    from workers.relay import send_due
+
+    return send_due()
