@@ -1,0 +1,1 @@
+"""Certificates: the documents a learner receives for completed training."""
