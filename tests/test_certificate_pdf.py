@@ -74,9 +74,9 @@ def make_transcript(count: int, **overrides: Any) -> dict[str, Any]:
     )
 
 
-def seal_png() -> bytes:
-    image = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
-    image.paste((200, 20, 20, 255), (20, 20, 220, 220))
+def seal_png(side: int = 240) -> bytes:
+    image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    image.paste((200, 20, 20, 255), (side // 12, side // 12, side * 11 // 12, side * 11 // 12))
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
@@ -188,6 +188,13 @@ def test_the_seal_is_an_image_on_the_page_and_absent_without_one():
     assert len(images_of(rendered(make_facts(), seal=seal_png(), signatory="院长 张三"))) == 1
     assert images_of(rendered(make_facts())) == []
     assert "院长张三" in text_of(rendered(make_facts(), signatory="院长 张三"))
+
+
+def test_a_large_seal_is_scaled_to_what_print_needs():
+    data = rendered(make_facts(), seal=seal_png(3000))
+    resources = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]
+    (image,) = [x for x in resources["/XObject"].values() if x["/Subtype"] == "/Image"]
+    assert max(image["/Width"], image["/Height"]) <= pdf.SEAL_PIXELS
 
 
 def test_a_seal_that_is_not_an_image_is_refused():

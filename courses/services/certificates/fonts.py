@@ -98,7 +98,8 @@ def _load(path: str) -> _Font | None:
 
 
 class FontChain:
-    """The fonts in the order they are tried, and which of them draws each character."""
+    """The fonts in the order they are tried: which of them draws each character, how
+    wide a text is set in them, and where its lines break."""
 
     def __init__(self, main: _Font, fallbacks: Sequence[str]) -> None:
         self.main = main

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, BinaryIO
 
+import PIL.Image
 import segno
 from pypdf import PdfWriter
 from reportlab.lib.colors import Color
@@ -35,6 +36,8 @@ ACCENT = Color(0.62, 0.1, 0.1)
 MUTED = Color(0.4, 0.4, 0.4)
 RULE = Color(0.75, 0.62, 0.35)
 SEAL_OPACITY = 0.85
+#: The seal's largest side in pixels: 118 points wide, about 400 dpi.
+SEAL_PIXELS = 650
 QR_MASK = 2
 
 
@@ -57,7 +60,8 @@ def render(
         raise ValueError(f"unknown certificate kind {kind!r}")
     seal_image = _seal_image(seal) if seal else None
     size = A4 if kind == "transcript" else landscape(A4)
-    pen = Pen(Canvas(out, pagesize=size, initialFontName=fonts.chain().main_name))
+    chain = fonts.chain()
+    pen = Pen(Canvas(out, pagesize=size, initialFontName=chain.main_name), chain, size)
     pen.canvas.setTitle(f"{facts['title']} {facts['serial']}")
     pen.canvas.setAuthor(facts["academy_name"])
     pen.canvas.setSubject(facts["holder_name"])
@@ -130,11 +134,11 @@ def hours(value: str) -> str:
 class Pen:
     """A canvas that sets text in the font chain and notes what no font could draw."""
 
-    def __init__(self, canvas: Canvas) -> None:
+    def __init__(self, canvas: Canvas, chain: fonts.FontChain, size: tuple[float, float]) -> None:
         self.canvas = canvas
-        self.chain = fonts.chain()
+        self.chain = chain
         self.missing: set[str] = set()
-        self.width, self.height = canvas._pagesize
+        self.width, self.height = size
 
     def text(
         self,
@@ -219,13 +223,16 @@ def _qr_matrix(url: str) -> tuple[bytearray, ...]:
 
 @functools.lru_cache(maxsize=8)
 def _seal_image(seal: bytes) -> ImageReader:
-    """The decoded seal, kept: a course's certificates all carry the same one."""
+    """The decoded seal, kept: a course's certificates all carry the same one. An upload
+    larger than print needs is scaled down once here, since every PDF compresses its
+    pixels afresh."""
     try:
-        image = ImageReader(io.BytesIO(seal))
-        image.getSize()
-    except OSError as error:
+        image = PIL.Image.open(io.BytesIO(seal))
+        image.load()
+    except (OSError, PIL.Image.DecompressionBombError) as error:
         raise ValueError("the seal is not a PNG or JPEG image") from error
-    return image
+    image.thumbnail((SEAL_PIXELS, SEAL_PIXELS))
+    return ImageReader(image)
 
 
 def _signature(
