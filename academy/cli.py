@@ -201,6 +201,31 @@ def settle_courses_command() -> None:
     click.echo(f"Settled {settled.sessions} session(s) and {settled.courses} course(s).")
 
 
+@commands.command("drain-outbox")
+def drain_outbox_command() -> None:
+    """Handle every due outbox event in this process, with the handlers the workers use
+    (certificates issued and drawn): what the embedded relay does, once."""
+    from workers import relay
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.session.commit()
+    handled = relay.drain(app)
+    click.echo(f"Handled {handled} outbox event(s).")
+
+
+@commands.command("reconcile-certificates")
+def reconcile_certificates_command() -> None:
+    """Issue what should exist and does not: completions without a certificate,
+    completed programmes without theirs, certificates without a PDF (beat's job)."""
+    from workers.certificates import reconcile_once
+
+    done = reconcile_once()
+    click.echo(
+        f"Issued {done['issued']} certificate(s), checked {done['programmes_checked']} "
+        f"programme(s), drew {done['drawn']} PDF(s)."
+    )
+
+
 def init_app(app: Flask) -> None:
     for command in commands.commands.values():
         app.cli.add_command(command)

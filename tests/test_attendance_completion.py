@@ -12,6 +12,7 @@ from courses.models import (
     AuditLogEntry,
     Certificate,
     CertificateKind,
+    CertificateStatus,
     EnrolmentStatus,
 )
 from courses.services import attendance
@@ -116,14 +117,15 @@ def test_nothing_completes_before_the_last_session_has_ended(app_ctx):  # type: 
     assert _events("enrolment.completed") == 1
 
 
-def test_completion_stands_once_a_certificate_exists(app_ctx):  # type: ignore[no-untyped-def]
+def test_a_withdrawn_completion_revokes_its_certificate(app_ctx):  # type: ignore[no-untyped-def]
     trainer = make_trainer()
     course, learner, enrolment = _two_session_course(trainer)
     for session in course.sessions:
         attendance.mark(trainer, session, [{"user_id": learner.id, "status": "present"}], now=OVER)
     db.session.add(
         Certificate(
-            serial="SWA-2030-000001",
+            serial="GC-2030-000001-0",
+            sequence=1,
             kind=CertificateKind.COURSE,
             user_id=learner.id,
             enrolment_id=enrolment.id,
@@ -131,6 +133,7 @@ def test_completion_stands_once_a_certificate_exists(app_ctx):  # type: ignore[n
             holder_name=learner.name,
             title=course.title,
             class_hours=5.34,
+            facts={},
         )
     )
     db.session.commit()
@@ -138,7 +141,10 @@ def test_completion_stands_once_a_certificate_exists(app_ctx):  # type: ignore[n
         trainer, course.sessions[1], [{"user_id": learner.id, "status": "absent"}], now=OVER
     )
     db.session.commit()
-    assert _enrolment(enrolment.id).status == EnrolmentStatus.COMPLETED
+    assert _enrolment(enrolment.id).status != EnrolmentStatus.COMPLETED
+    certificate = db.session.scalars(sa.select(Certificate)).one()
+    assert certificate.status == CertificateStatus.REVOKED
+    assert certificate.revoked_reason
 
 
 def test_changing_a_sessions_hours_or_the_threshold_re_evaluates_credit(app_ctx):  # type: ignore[no-untyped-def]

@@ -216,7 +216,14 @@ def test_every_command_of_ours_runs_with_write_intent(app, cli, monkeypatch):
     assert result.exit_code == 0, result.output
     assert seen == [True]
     assert _sqlite_write_intent.get() is False  # only for the command's duration
-    assert set(commands.commands) == {"create-user", "seed-demo", "demo", "settle-courses"}
+    assert set(commands.commands) == {
+        "create-user",
+        "seed-demo",
+        "demo",
+        "settle-courses",
+        "drain-outbox",
+        "reconcile-certificates",
+    }
     for name in commands.commands:
         assert isinstance(app.cli.commands[name], WriteIntentCommand), name
 
@@ -234,3 +241,15 @@ def test_a_command_of_the_group_gets_write_intent_without_asking(app, app_ctx):
     result = app.test_cli_runner().invoke(cli=group, args=["probe"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "write intent: True"
+
+
+def test_drain_outbox_issues_and_draws_the_certificates_of_completions(cli):
+    from tests.certificate_helpers import all_certificates, completed_course
+
+    completed_course(learners=2)
+    result = cli("drain-outbox")
+    assert result.exit_code == 0, result.output
+    assert "Handled 4 outbox event(s)." in result.output  # 2 completions, 2 drawings
+    assert [c.pdf_key is not None for c in all_certificates()] == [True, True]
+    again = cli("reconcile-certificates")
+    assert again.exit_code == 0 and "Issued 0 certificate(s)" in again.output

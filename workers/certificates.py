@@ -42,14 +42,30 @@ def _each(ids: list, act) -> int:  # type: ignore[no-untyped-def,type-arg]
     return done
 
 
+def _settle_all(find, act) -> int:  # type: ignore[no-untyped-def]
+    """Settle what ``find`` returns, batch after batch, until it returns nothing new
+    (an item that keeps failing is tried once per run, not forever)."""
+    seen: set = set()  # type: ignore[type-arg]
+    done = 0
+    while True:
+        batch = [item for item in find() if item not in seen]
+        if not batch:
+            return done
+        seen.update(batch)
+        done += _each(batch, act)
+
+
 def reconcile_once() -> dict[str, int]:
-    """Issue what should exist and does not; each item in its own transaction."""
-    issued = _each(certificates.enrolments_without_certificate(), certificates.issue_for_enrolment)
-    programmes = _each(
-        certificates.programmes_without_certificate(),
+    """Issue what should exist and does not; each item in its own transaction. Runs
+    until nothing is left (after demo data or an outage there may be thousands)."""
+    issued = _settle_all(
+        certificates.enrolments_without_certificate, certificates.issue_for_enrolment
+    )
+    programmes = _settle_all(
+        certificates.programmes_without_certificate,
         lambda pair: certificates.issue_for_programme(*pair),
     )
-    drawn = _each(certificates.certificates_without_pdf(), certificates.render_pdf)
+    drawn = _settle_all(certificates.certificates_without_pdf, certificates.render_pdf)
     db.session.commit()
     if issued or drawn:
         log.info("reconciler: %s certificate(s) issued, %s drawn", issued, drawn)
