@@ -12,6 +12,7 @@ academy demo
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -185,7 +186,11 @@ def demo_command(host: str, port: int) -> None:
     from workers.inprocess import start_periodic_jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    start_periodic_jobs(app)  # settles sessions as they end (no broker, no beat)
+    if not os.environ.get("ACADEMY_PUBLIC_URL"):  # certificates' QR codes lead here
+        app.config["PUBLIC_URL"] = f"http://{host}:{port}"
+    # Settles sessions as they end and drains the outbox (certificates) in this
+    # process: no broker, no beat, no worker needed.
+    start_periodic_jobs(app)
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
