@@ -50,12 +50,12 @@ def verify_url(serial: str) -> str:
 
 
 def certificate_settings() -> CertificateSettings:
-    """The admins' settings (the row is created on first use)."""
+    """The admins' settings, or the defaults while none are saved. Reading never writes
+    (two workers issuing at once must not race to create the row); saving is
+    ``settings.save_settings``'s."""
     settings = db.session.get(CertificateSettings, 1)
     if settings is None:
-        settings = CertificateSettings(id=1, academy_name="", signatory="")
-        db.session.add(settings)
-        db.session.flush()
+        return CertificateSettings(id=1, academy_name="", signatory="", seal_key=None)
     return settings
 
 
