@@ -204,3 +204,30 @@ def test_two_connections_claiming_at_once_get_disjoint_rows(app):
     if ON_POSTGRES:
         # B finished while A still held its locks: skipped, not waited for.
         assert second_done.is_set() and time.monotonic() - started < 5
+
+
+def test_the_relay_wakes_after_the_outer_commit_not_a_savepoints_release(app_ctx, monkeypatch):
+    """Every consumer writes its outbox rows inside ``process``'s savepoint: the relay
+    must wake when they are committed, or the last of a batch waits for beat's sweep."""
+    from workers import relay
+
+    woken: list[object] = []
+    monkeypatch.setattr(relay, "relay_for", lambda app: woken.append(app))
+    with db.session.begin_nested():
+        db.session.add(OutboxEvent(topic=TOPIC, payload={}))
+    assert woken == []  # released, not committed: nothing to see yet
+    db.session.commit()
+    assert len(woken) == 1
+
+
+def test_a_savepoints_rollback_keeps_the_wake_up_of_the_rows_before_it(app_ctx, monkeypatch):
+    from workers import relay
+
+    woken: list[object] = []
+    monkeypatch.setattr(relay, "relay_for", lambda app: woken.append(app))
+    db.session.add(OutboxEvent(topic=TOPIC, payload={}))
+    db.session.flush()
+    with pytest.raises(ValueError), db.session.begin_nested():
+        raise ValueError("a lost race, caught")
+    db.session.commit()
+    assert len(woken) == 1
