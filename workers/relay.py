@@ -162,6 +162,10 @@ def _note_outbox_rows(session: Session, flush_context: object, instances: object
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy dispatches after_commit for a savepoint's release too: the rows are not
+    # committed yet then, and a relay woken now would not see them (nor be woken again).
+    if session.in_nested_transaction():
+        return
     if not session.info.pop("outbox_written", False):
         return
     try:
@@ -174,7 +178,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _forget(session: Session, *args: object) -> None:
-    session.info.pop("outbox_written", None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps the outer rows
+        session.info.pop("outbox_written", None)
 
 
 def init_app(app: Flask) -> None:
