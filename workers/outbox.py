@@ -26,12 +26,24 @@ RETRYING: dict[str, Any] = {
 
 
 def consume(event_id: int, handler: Handler) -> str:
-    """Process one row with ``handler`` and commit: done once, however often called."""
+    """Process one row with ``handler`` and commit: done once, however often called.
+    Then the rows the handler wrote as follow-ups (``outbox.emit``: a new certificate's
+    drawing) are processed here too, each committed on its own."""
+    result = _consume_one(event_id, handler)
+    for row in outbox.take_follow_ups():
+        from workers.relay import handler_for
+
+        _consume_one(row.id, handler_for(row.topic))
+    return result
+
+
+def _consume_one(event_id: int, handler: Handler) -> str:
     try:
         result = outbox.process(event_id, handler)
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        outbox.take_follow_ups()  # nothing of them was committed
         raise
     if result in ("failed", "dead"):
         log.warning("outbox event %s %s", event_id, result)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from courses.db import db
 from courses.models import OutboxEvent
 from courses.services import outbox
+from courses.services.outbox import Handler
 from workers import job_context
 from workers.outbox import consume
 from workers.routes import ROUTES
@@ -41,6 +42,11 @@ def _topics() -> list[str]:
     import workers.certificates  # noqa: F401  (declares its routes)
 
     return list(ROUTES)
+
+
+def handler_for(topic: str) -> Handler:
+    _topics()
+    return ROUTES[topic].handler
 
 
 def send_due(limit: int = 500) -> int:
@@ -157,7 +163,8 @@ def start_in_process_relay(app: Flask) -> Relay:
 
 
 def _note_outbox_rows(session: Session, flush_context: object, instances: object) -> None:
-    if any(isinstance(obj, OutboxEvent) for obj in session.new):
+    # A follow-up (leased by its writer, who handles it: ``outbox.emit``) wakes no one.
+    if any(isinstance(obj, OutboxEvent) and obj.available_at is None for obj in session.new):
         session.info["outbox_written"] = True
 
 

@@ -39,6 +39,9 @@ Handler = Callable[[dict[str, Any]], None]
 #: Errors of the connection, not of the event: the caller's task retries them.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 ERROR_LENGTH = 2000
+#: Keys of ``session.info``: set while a consumer runs; its follow-up events.
+CONSUMING = "outbox_consuming"
+FOLLOW_UPS = "outbox_follow_ups"
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,17 @@ def process(event_id: int, handler: Handler, now: datetime | None = None) -> str
     if event is None or event.status != OutboxStatus.PENDING:
         return "skipped"
     now = now or utcnow()
+    db.session.info[CONSUMING] = True
     try:
         with db.session.begin_nested():
             handler(dict(event.payload or {}))
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:  # the consumer's own failure: counted, tried again later
+        db.session.info.pop(FOLLOW_UPS, None)  # rolled back with the savepoint
         return _failed(event, error, now)
+    finally:
+        db.session.info.pop(CONSUMING, None)
     event.status = OutboxStatus.DONE
     event.attempts += 1
     event.processed_at = now
@@ -148,6 +155,25 @@ def _failed(event: OutboxEvent, error: Exception, now: datetime) -> str:
         return "dead"
     event.available_at = now + backoff(event.attempts)
     return "failed"
+
+
+def emit(event: OutboxEvent, now: datetime | None = None) -> OutboxEvent:
+    """Add ``event`` to the transaction. Written by a consumer (inside ``process``), it
+    is a follow-up: leased at once and recorded, so that the consumer's task handles it
+    right after its commit, in the same process, without another trip through the
+    broker; should that not happen (a crash), the lease runs out and the sweep sends it.
+    Written anywhere else, it waits for the relay as usual."""
+    db.session.add(event)
+    if db.session.info.get(CONSUMING):
+        event.available_at = (now or utcnow()) + timedelta(seconds=lease_seconds())
+        db.session.flush()
+        db.session.info.setdefault(FOLLOW_UPS, []).append(Claimed(event.id, event.topic))
+    return event
+
+
+def take_follow_ups() -> list[Claimed]:
+    """The follow-ups written since the last call (by the consumer just committed)."""
+    return db.session.info.pop(FOLLOW_UPS, [])
 
 
 def listing(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from courses.db import db
-from courses.models import Enrolment
 from courses.services.certificates.issue import issue_for_enrolment, issue_for_programme
 from courses.services.certificates.render import render_pdf
 
@@ -15,11 +13,8 @@ def on_enrolment_completed(payload: dict[str, Any]) -> None:
     """``enrolment.completed``: the course certificate, then the programme's when this
     completion finishes it. A completion withdrawn meanwhile issues nothing."""
     certificate = issue_for_enrolment(int(payload["enrolment_id"]))
-    if certificate is None:
-        return
-    enrolment = db.session.get(Enrolment, certificate.enrolment_id)
-    if enrolment is not None and enrolment.course.programme_id is not None:
-        issue_for_programme(enrolment.course.programme_id, enrolment.user_id)
+    if certificate is not None and certificate.programme_id is not None:
+        issue_for_programme(certificate.programme_id, certificate.user_id)
 
 
 def on_certificate_issued(payload: dict[str, Any]) -> None:

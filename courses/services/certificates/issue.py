@@ -13,6 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 
 from courses.db import db, utcnow
 from courses.errors import Conflict, ValidationFailed
@@ -27,7 +28,7 @@ from courses.models import (
     Programme,
     User,
 )
-from courses.services import audit
+from courses.services import audit, outbox
 from courses.services.certificates import facts as snapshot
 from courses.services.certificates.serials import Serial, next_serial
 from courses.services.permissions import require_admin
@@ -68,7 +69,7 @@ def store(certificate: Certificate) -> Certificate:
             db.session.flush()
     except sa.exc.IntegrityError:
         return None  # type: ignore[return-value]
-    db.session.add(
+    outbox.emit(
         OutboxEvent(
             topic=ISSUED_TOPIC,
             payload={"certificate_id": certificate.id},
@@ -99,7 +100,19 @@ def build(
 def issue_for_enrolment(enrolment_id: int, now: datetime | None = None) -> Certificate | None:
     """The course certificate of a completed enrolment: the existing valid one, a new
     one, or None when the enrolment is not (or no longer) completed."""
-    enrolment = db.session.get(Enrolment, enrolment_id, with_for_update=True)
+    # The enrolment's row alone is locked (not its course's: learners of one course are
+    # issued in parallel); the course and the learner come in the same statement.
+    enrolment = db.session.scalar(
+        sa.select(Enrolment)
+        .where(Enrolment.id == enrolment_id)
+        .options(
+            orm.joinedload(Enrolment.course, innerjoin=True)
+            .selectinload(Course.trainers)
+            .lazyload(User.role_rows),
+            orm.joinedload(Enrolment.user, innerjoin=True).lazyload(User.role_rows),
+        )
+        .with_for_update(of=Enrolment)
+    )
     if enrolment is None or enrolment.status != EnrolmentStatus.COMPLETED:
         return None
     existing = _valid_for_enrolment(enrolment.id)
