@@ -218,3 +218,21 @@ def test_a_certificate_row_is_unique_per_enrolment_in_the_database(app_ctx):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_issuing_task_draws_the_pdf_itself_right_after_its_commit(app_ctx):
+    from courses.models import OutboxEvent, OutboxStatus
+    from courses.services import outbox
+    from workers.outbox import consume
+
+    _, _, _, enrolments = completed_course()
+    (event,) = pending_events("enrolment.completed")
+    assert consume(event.id, certificates.on_enrolment_completed) == "done"
+    db.session.expire_all()
+    (certificate,) = certificates_of(enrolments[0])
+    assert certificate.pdf_key is not None
+    drawing = db.session.scalars(
+        sa.select(OutboxEvent).where(OutboxEvent.topic == "certificate.issued")
+    ).one()
+    assert (drawing.status, drawing.attempts) == (OutboxStatus.DONE, 1)
+    assert outbox.take_follow_ups() == []
