@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from courses.db import db
 from courses.models import AuditLogEntry, Certificate, CertificateStatus, OutboxEvent, OutboxStatus
@@ -125,6 +127,29 @@ def test_settings_refuse_a_text_file_named_png(app_ctx, login_as):
     assert "印章必须是 PNG 或 JPEG 图片" in _html(response)
     db.session.expire_all()
     assert certificates.certificate_settings().seal_key is None
+
+
+def test_settings_take_a_seal_up_to_2_mb_and_refuse_a_larger_one(app_ctx, login_as):
+    client = login_as(make_admin())
+
+    def upload(size: int):  # type: ignore[no-untyped-def]
+        image = b"\xff\xd8\xff\xe0" + b"\x00" * (size - 4)  # a JPEG by its first bytes
+        fields = {"academy_name": "学院", "seal": FileStorage(io.BytesIO(image), "seal.jpg")}
+        # Encoded here, in memory: the test client spools a large body to a file it
+        # never closes.
+        boundary, body = encode_multipart(fields)
+        return client.post(
+            "/admin/certificates/settings",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+
+    refused = upload(2 * 1024 * 1024 + 1)
+    assert refused.status_code == 422
+    assert "印章图片不能超过 2 MB" in _html(refused)
+    assert upload(1536 * 1024).status_code == 302
+    db.session.expire_all()
+    assert certificates.seal_image()[1] == "image/jpeg"
 
 
 def _events() -> tuple[OutboxEvent, OutboxEvent]:
