@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from academy.attendance import bp as attendance_bp
     from academy.calendar import bp as calendar_bp
     from academy.catalogue import bp as catalogue_bp
+    from academy.certificates import bp as certificates_bp
     from academy.enrolments import bp as enrolments_bp
     from academy.feedback import bp as feedback_bp
     from academy.hours import bp as hours_bp
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         meeting_reports_bp,
         feedback_bp,
         hours_bp,
+        certificates_bp,
         calendar_bp,
         admin_bp,
     ):

@@ -249,6 +249,8 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, Any]:
         "CHECKIN_RATE_LIMIT": env.get("ACADEMY_CHECKIN_RATE_LIMIT") or "10 per minute;30 per hour",
         # Per address; a class registering on the venue's Wi-Fi fits in.
         "REGISTER_RATE_LIMIT": "20 per hour;100 per day",
+        # Per address, every lookup of the public certificate verification.
+        "VERIFY_RATE_LIMIT": env.get("ACADEMY_VERIFY_RATE_LIMIT") or "30 per minute",
     }
 
 

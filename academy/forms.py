@@ -96,12 +96,14 @@ def submit(
     form: FlaskForm | None = None,
     refused_to: str | None = None,
     news: frozenset[str] = frozenset(),
+    beside: str | None = None,
 ) -> Response | None:
     """A page's form, the one way: call the service (``attempt``), flash ``done`` and
     redirect to ``to`` (either may be a function of the service's answer). Refused:
     a redirect to ``refused_to`` when given, else None, and the view renders its form
-    again with the messages beside the fields."""
-    outcome = attempt(call, form, news=news)
+    again with the messages beside the fields (a refusal without field messages beside
+    the field ``beside`` names)."""
+    outcome = attempt(call, form, news=news, beside=beside)
     if not outcome.ok:
         return redirect(refused_to) if refused_to is not None else None
     value = cast(T, outcome.value)

@@ -34,6 +34,7 @@ UPLOAD_ENDPOINTS = frozenset(
         "api_materials.upload_material",
         "meeting_reports.upload",
         "api_meeting_reports.upload_report",
+        "admin.certificate_settings",  # the seal image (its own limit: 2 MB)
     }
 )
 #: Deeper than any body the API takes (a roll-call is a list of objects: depth 2).

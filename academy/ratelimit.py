@@ -1,4 +1,6 @@
-"""Rate limits on guessable secrets: passwords and check-in codes; and on registrations.
+"""Rate limits on guessable secrets: passwords and check-in codes; on registrations; and
+on the public certificate verification (every lookup counts, per address:
+VERIFY_RATE_LIMIT), so that serials cannot be walked through quickly.
 
 Only failed attempts count: for logins per client address and per login name, so that
 a class of learners behind one NAT can still all log in while guessing is slowed; for
@@ -26,6 +28,14 @@ log = logging.getLogger(__name__)
 LIMITED_LOGIN_VIEWS = ("accounts.login", "api_tokens.create_token")
 LIMITED_CHECKIN_VIEWS = ("attendance.checkin", "api_attendance.check_in")
 LIMITED_REGISTER_VIEWS = ("accounts.register",)
+LIMITED_VERIFY_VIEWS = (
+    "certificates.verify",
+    "certificates.verify_form",
+    "api_certificates.verify",
+)
+LIMITED_VIEWS = frozenset(
+    LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS + LIMITED_REGISTER_VIEWS + LIMITED_VERIFY_VIEWS
+)
 
 
 def _login_key() -> str:
@@ -110,12 +120,19 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint in LIMITED_REGISTER_VIEWS:
         app.view_functions[endpoint] = per_address_registering(app.view_functions[endpoint])
-    _only_for_views(
-        app,
-        limiter,
-        frozenset(LIMITED_LOGIN_VIEWS + LIMITED_CHECKIN_VIEWS + LIMITED_REGISTER_VIEWS),
-    )
+    _limit_verification(app, limiter)
+    _only_for_views(app, limiter, LIMITED_VIEWS)
     return limiter
+
+
+def _limit_verification(app: Flask, limiter: Limiter) -> None:
+    """Every lookup of a certificate number counts, per address: one allowance for the
+    page, its form and the API together."""
+    per_address = limiter.shared_limit(
+        app.config["VERIFY_RATE_LIMIT"], scope="verify", methods=["GET"]
+    )
+    for endpoint in LIMITED_VERIFY_VIEWS:
+        app.view_functions[endpoint] = per_address(app.view_functions[endpoint])
 
 
 def _warn_if_counted_per_process(app: Flask, storage_uri: str) -> None:

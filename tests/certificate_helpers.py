@@ -61,3 +61,15 @@ def pending_events(topic: str | None = None) -> list[OutboxEvent]:
 def all_certificates() -> list[Certificate]:
     db.session.expire_all()
     return list(db.session.scalars(sa.select(Certificate).order_by(Certificate.id)))
+
+
+def drawn_course(app, learners: int = 1, names: tuple[str, ...] = (), **course: Any):  # type: ignore[no-untyped-def]
+    """``completed_course`` with its certificates issued and their PDFs drawn by the
+    in-process relay (the real handlers), read back fresh."""
+    from workers import relay
+
+    trainer, made, users, enrolments = completed_course(learners, names=names, **course)
+    db.session.commit()
+    relay.drain(app)
+    db.session.expire_all()
+    return trainer, made, users, [certificates_of(e)[-1] for e in enrolments]

@@ -27,10 +27,22 @@ from flask.testing import FlaskClient
 
 from academy.access import FRAMEWORK_ENDPOINTS, declared
 from courses.db import db
-from courses.models import AttendanceImport, Course, ExternalHoursRecord, User
+from courses.models import (
+    AttendanceImport,
+    Certificate,
+    CertificateKind,
+    Course,
+    Enrolment,
+    ExternalHoursRecord,
+    OutboxEvent,
+    OutboxStatus,
+    User,
+)
 from courses.services import calendar, materials
 from courses.services import tokens as api_tokens
 from courses.services.attendance import checkin
+from courses.services.certificates.serials import next_serial
+from courses.storage import get_storage
 from tests.factories import (
     DEFAULT_PASSWORD,
     bearer,
@@ -49,10 +61,18 @@ from tests.test_materials import pdf_bytes
 # staff:<object>: the trainers who manage that object (its course's trainers) and admins.
 EXPECTED: dict[tuple[str, str], str] = {
     ("/", "GET"): "public",
+    ("/admin/certificates", "GET"): "admin",
+    ("/admin/certificates/<serial>", "GET"): "admin",
+    ("/admin/certificates/<serial>/reissue", "POST"): "admin",
+    ("/admin/certificates/<serial>/revoke", "POST"): "admin",
+    ("/admin/certificates/settings", "GET"): "admin",
+    ("/admin/certificates/settings", "POST"): "admin",
     ("/admin/organisations", "GET"): "admin",
     ("/admin/organisations", "POST"): "admin",
     ("/admin/organisations/<int:organisation_id>", "GET"): "admin",
     ("/admin/organisations/<int:organisation_id>", "POST"): "admin",
+    ("/admin/outbox", "GET"): "admin",
+    ("/admin/outbox/<int:event_id>/retry", "POST"): "admin",
     ("/admin/requirements", "GET"): "admin",
     ("/admin/requirements", "POST"): "admin",
     ("/admin/users", "GET"): "admin",
@@ -65,12 +85,16 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/admin/users/new", "POST"): "admin",
     ("/api/v1/attendance-reports/<int:import_id>", "GET"): "staff:import",
     ("/api/v1/attendance-reports/<int:import_id>/apply", "POST"): "staff:import",
+    ("/api/v1/certificates/<serial>", "GET"): "public",
+    ("/api/v1/certificates/<serial>/reissue", "POST"): "admin",
+    ("/api/v1/certificates/<serial>/revoke", "POST"): "admin",
     ("/api/v1/checkin", "POST"): "user",
     ("/api/v1/courses", "GET"): "public",
     ("/api/v1/courses", "POST"): "staff",
     ("/api/v1/courses/<int:course_id>", "GET"): "public",
     ("/api/v1/courses/<int:course_id>", "PATCH"): "staff:course",
     ("/api/v1/courses/<int:course_id>/clone", "POST"): "staff:course",
+    ("/api/v1/courses/<int:course_id>/certificates", "GET"): "staff:course",
     ("/api/v1/courses/<int:course_id>/enrolments", "GET"): "staff:course",
     ("/api/v1/courses/<int:course_id>/enrolments", "POST"): "user",
     ("/api/v1/courses/<int:course_id>/feedback", "GET"): "staff:course",
@@ -87,8 +111,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/api/v1/materials/<int:material_id>", "DELETE"): "staff:material",
     ("/api/v1/materials/<int:material_id>", "GET"): "user",
     ("/api/v1/me", "GET"): "user",
+    ("/api/v1/me/certificates", "GET"): "user",
     ("/api/v1/me/enrolments", "GET"): "user",
     ("/api/v1/me/hours", "GET"): "user",
+    ("/api/v1/me/transcripts", "POST"): "user",
     ("/api/v1/organisations", "GET"): "public",
     ("/api/v1/organisations", "POST"): "admin",
     ("/api/v1/programmes", "GET"): "public",
@@ -119,11 +145,13 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/calendar/token", "POST"): "user",
     ("/calendar/token/revoke", "POST"): "user",
     ("/calendar/u/<token>.ics", "GET"): "public",
+    ("/certificates/<serial>.pdf", "GET"): "user",
     ("/checkin", "GET"): "user",
     ("/checkin/<int:session_id>", "GET"): "public",
     ("/checkin/<int:session_id>", "POST"): "public",
     ("/courses", "GET"): "public",
     ("/courses/<int:course_id>", "GET"): "public",
+    ("/courses/<int:course_id>/certificates.pdf", "GET"): "staff:course",
     ("/courses/<int:course_id>/enrol", "POST"): "user",
     ("/courses/<int:course_id>/feedback", "GET"): "user",
     ("/courses/<int:course_id>/feedback", "POST"): "user",
@@ -173,6 +201,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/materials/<int:material_id>", "GET"): "user",
     ("/materials/<int:material_id>/delete", "POST"): "staff:material",
     ("/me/courses", "GET"): "user",
+    ("/me/certificates", "GET"): "user",
+    ("/me/certificates/transcript", "POST"): "user",
     ("/me/hours", "GET"): "user",
     ("/me/notices/read", "POST"): "user",
     ("/profile", "GET"): "user",
@@ -187,6 +217,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/sessions/<int:session_id>/heartbeat", "POST"): "user",
     ("/sessions/<int:session_id>/join", "POST"): "user",
     ("/sessions/<int:session_id>/video-progress", "POST"): "user",
+    ("/verify", "GET"): "public",
+    ("/verify/<serial>", "GET"): "public",
 }
 
 #: Past the door, the service still refuses these callers, by a rule of the domain.
@@ -197,6 +229,8 @@ SERVICE_REFUSES = {
     # Materials are for the course's learners, its trainers and admins.
     ("/materials/<int:material_id>", "GET"): {"other_trainer"},
     ("/api/v1/materials/<int:material_id>", "GET"): {"other_trainer"},
+    # A certificate's PDF is for its holder, its course's trainers and admins.
+    ("/certificates/<serial>.pdf", "GET"): {"other_trainer"},
 }
 #: The check-in page opened from the QR code by a visitor who is not logged in remembers
 #: the scan and sends them to log in, then back.
@@ -290,6 +324,9 @@ def build_world(rule: str, actors: tuple[str, ...], per_actor: int = 1) -> World
     now = datetime.now(UTC)
     checkin.open_checkin(trainer, session, now - timedelta(minutes=5), now + timedelta(hours=1))
     calendar.issue_calendar_token(learner)
+    certificate = _drawn_certificate(enrolment)
+    dead = OutboxEvent(topic="notification.email", payload={}, status=OutboxStatus.DEAD)
+    db.session.add(dead)
     db.session.commit()
     users = {
         "learner": learner,
@@ -308,6 +345,8 @@ def build_world(rule: str, actors: tuple[str, ...], per_actor: int = 1) -> World
         "organisation_id": organisation.id,
         "user_id": learner.id,
         "calendar_token": learner.calendar_token,
+        "serial": certificate.serial,
+        "event_id": dead.id,
     }
     tokens: dict[str, list[str]] = {}
     if rule.startswith("/api/"):
@@ -315,6 +354,28 @@ def build_world(rule: str, actors: tuple[str, ...], per_actor: int = 1) -> World
             tokens[actor] = [api_tokens.issue(users[actor])[0] for _ in range(per_actor)]
         db.session.commit()
     return World(users, ids, tokens)
+
+
+def _drawn_certificate(enrolment: Enrolment) -> Certificate:
+    """A valid course certificate of the enrolment whose PDF is stored."""
+    serial = next_serial(2026)
+    certificate = Certificate(
+        serial=str(serial),
+        sequence=serial.sequence,
+        kind=CertificateKind.COURSE,
+        user_id=enrolment.user_id,
+        enrolment_id=enrolment.id,
+        course_id=enrolment.course_id,
+        holder_name="周小健",
+        title="社区营造实务",
+        class_hours=4,
+        facts={"title": "结业证书", "course_title": "社区营造实务", "class_hours": "4"},
+        pdf_key=f"certificates/{serial}.pdf",
+    )
+    get_storage().save(io.BytesIO(pdf_bytes()), certificate.pdf_key)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
 
 
 def url_for_rule(rule: str, ids: dict[str, int | str]) -> str:

@@ -80,12 +80,20 @@ def admin_urls() -> list[tuple[str, str]]:
         ("POST", "/admin/organisations"),
         ("GET", "/admin/organisations/{organisation_id}"),
         ("POST", "/admin/organisations/{organisation_id}"),
+        ("GET", "/admin/certificates"),
+        ("GET", "/admin/certificates/settings"),
+        ("POST", "/admin/certificates/settings"),
+        ("GET", "/admin/certificates/{serial}"),
+        ("POST", "/admin/certificates/{serial}/revoke"),
+        ("POST", "/admin/certificates/{serial}/reissue"),
+        ("GET", "/admin/outbox"),
+        ("POST", "/admin/outbox/{event_id}/retry"),
     ]
 
 
 def test_every_admin_url_is_registered_here(app):
     registered = {
-        (method, rule.rule.replace("<int:", "{").replace(">", "}"))
+        (method, rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"))
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/admin")
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -103,7 +111,12 @@ def test_only_admins_reach_any_admin_url(app, app_ctx, role):
         client.post("/login", data={"login": user.email, "password": DEFAULT_PASSWORD})
 
     for method, template in admin_urls():
-        url = template.format(user_id=victim.id, organisation_id=organisation.id)
+        url = template.format(
+            user_id=victim.id,
+            organisation_id=organisation.id,
+            serial="GC-2025-000001-R",
+            event_id=1,
+        )
         data = {
             "name": "改名",
             "kind": "other",

@@ -23,13 +23,17 @@ import openpyxl
 import pytest
 from flask import Flask
 from icalendar import Calendar
+from pypdf import PdfReader
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 
 import academy
 from academy.downloads import DEFAULT_STEM, MAX_NAME_BYTES, content_disposition, download_name
 from courses.db import db
+from courses.models import Certificate, CertificateKind, Enrolment
 from courses.services import calendar, materials
+from courses.services.certificates.serials import next_serial
+from courses.storage import get_storage
 from tests.factories import (
     DEFAULT_PASSWORD,
     bearer,
@@ -40,6 +44,7 @@ from tests.factories import (
     make_trainer,
     make_user,
 )
+from tests.test_materials import pdf_bytes
 
 TITLE = "社会工作伦理与实务（第二期）"
 MATERIAL_NAME = f"{TITLE}讲义.xlsx"
@@ -77,7 +82,8 @@ def world(app_ctx):  # type: ignore[no-untyped-def]
         email=None,
         organisation=make_organisation("桂城街道平东社区"),
     )
-    make_enrolment(course, learner)
+    enrolment = make_enrolment(course, learner)
+    certificate = drawn_certificate(enrolment)
     data = material_xlsx()
     material = materials.upload(trainer, course, io.BytesIO(data), MATERIAL_NAME)
     feed_token = calendar.issue_calendar_token(learner)
@@ -90,7 +96,34 @@ def world(app_ctx):  # type: ignore[no-untyped-def]
         material=material,
         material_bytes=data,
         feed_token=feed_token,
+        certificate=certificate,
     )
+
+
+def drawn_certificate(enrolment: Enrolment) -> Certificate:
+    """A valid certificate of the enrolment with a stored one-page PDF."""
+    serial = next_serial(2026)
+    certificate = Certificate(
+        serial=str(serial),
+        sequence=serial.sequence,
+        kind=CertificateKind.COURSE,
+        user_id=enrolment.user_id,
+        enrolment_id=enrolment.id,
+        course_id=enrolment.course_id,
+        holder_name="张三",
+        title=TITLE,
+        class_hours=5,
+        facts={"title": "结业证书", "course_title": TITLE, "class_hours": "5"},
+        pdf_key=f"certificates/{serial}.pdf",
+    )
+    get_storage().save(io.BytesIO(pdf_bytes("Certificate")), certificate.pdf_key)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def read_pdf(data: bytes, world) -> None:  # type: ignore[no-untyped-def]
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
 
 
 def client_for(world, caller: str):  # type: ignore[no-untyped-def]
@@ -211,6 +244,22 @@ DOWNLOADS = [
         read_learner_feed,
         inline=True,
     ),
+    Download(
+        "certificates.download",
+        "learner",
+        lambda w: f"/certificates/{w.certificate.serial}.pdf",
+        "结业证书-{serial}.pdf",
+        "application/pdf",
+        read_pdf,
+    ),
+    Download(
+        "certificates.course_pdf",
+        "trainer",
+        lambda w: f"/courses/{w.course.id}/certificates.pdf",
+        f"{TITLE}-结业证书.pdf",
+        "application/pdf",
+        read_pdf,
+    ),
 ]
 
 
@@ -240,7 +289,8 @@ def test_each_file_downloads_with_its_chinese_name_and_opens(world, download: Do
     # A WSGI server writes headers in Latin-1; these must all be plain ASCII.
     for value in response.headers.values():
         value.encode("ascii")
-    assert_names(response.headers["Content-Disposition"], download.filename, inline=download.inline)
+    expected = download.filename.format(serial=world.certificate.serial)
+    assert_names(response.headers["Content-Disposition"], expected, inline=download.inline)
     download.read(response.get_data(), world)
 
 

@@ -5,4 +5,12 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-from academy.admin import hours, organisations, requirements, users  # noqa: E402,F401
+from academy.admin import (  # noqa: E402,F401
+    certificate_settings,
+    certificates,
+    hours,
+    organisations,
+    outbox,
+    requirements,
+    users,
+)

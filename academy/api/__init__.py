@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         attendance,
         auth,
         catalogue,
+        certificates,
         courses,
         enrolments,
         feedback,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         meeting_reports,
         feedback,
         hours,
+        certificates,
     ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -9,6 +9,8 @@ transcript  the continuing-education proof for a year or a registration cycle
 render      drawing the PDF into storage (consumer of ``certificate.issued``)
 pdf, fonts  the PDF itself: layout, embedded subset CJK fonts with fallbacks, QR code
 queries     the learner's list, a course's, the admins' search, verification, downloads
+printing    one PDF of a course's valid certificates, for printing
+settings    the academy's name, the signatory and the seal image (admins)
 reconcile   what should exist and does not, for beat
 events      the outbox consumers: ``enrolment.completed`` and ``certificate.issued``
 ==========  ==============================================================================
@@ -24,6 +26,7 @@ from courses.services.certificates.issue import (
     revoke,
     revoke_for_withdrawn,
 )
+from courses.services.certificates.printing import print_course
 from courses.services.certificates.queries import (
     Verification,
     can_download,
@@ -42,10 +45,12 @@ from courses.services.certificates.reconcile import (
 )
 from courses.services.certificates.render import draw, open_pdf, render_pdf
 from courses.services.certificates.serials import MalformedSerial, WrongCheckCharacter
+from courses.services.certificates.settings import SEAL_MAX_BYTES, seal_image, update_settings
 from courses.services.certificates.transcript import request_transcript
 
 __all__ = [
     "ISSUED_TOPIC",
+    "SEAL_MAX_BYTES",
     "VERIFY_PATH",
     "MalformedSerial",
     "Verification",
@@ -65,13 +70,16 @@ __all__ = [
     "on_certificate_issued",
     "on_enrolment_completed",
     "open_pdf",
+    "print_course",
     "programmes_without_certificate",
     "reissue",
     "render_pdf",
     "request_transcript",
     "revoke",
     "revoke_for_withdrawn",
+    "seal_image",
     "search",
+    "update_settings",
     "verify",
     "verify_url",
 ]
