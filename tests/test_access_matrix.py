@@ -86,6 +86,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/api/v1/attendance-reports/<int:import_id>", "GET"): "staff:import",
     ("/api/v1/attendance-reports/<int:import_id>/apply", "POST"): "staff:import",
     ("/api/v1/certificates/<serial>", "GET"): "public",
+    ("/api/v1/certificates/<serial>/pdf", "GET"): "user",
     ("/api/v1/certificates/<serial>/reissue", "POST"): "admin",
     ("/api/v1/certificates/<serial>/revoke", "POST"): "admin",
     ("/api/v1/checkin", "POST"): "user",
@@ -231,6 +232,7 @@ SERVICE_REFUSES = {
     ("/api/v1/materials/<int:material_id>", "GET"): {"other_trainer"},
     # A certificate's PDF is for its holder, its course's trainers and admins.
     ("/certificates/<serial>.pdf", "GET"): {"other_trainer"},
+    ("/api/v1/certificates/<serial>/pdf", "GET"): {"other_trainer"},
 }
 #: The check-in page opened from the QR code by a visitor who is not logged in remembers
 #: the scan and sends them to log in, then back.

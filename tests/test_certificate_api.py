@@ -27,7 +27,7 @@ def test_the_learner_lists_their_certificates_with_both_names(app_ctx, client):
     assert item["course_title"] == course.title
     assert item["class_hours"] == float(certificate.class_hours)
     assert item["issued_at"].endswith("+00:00")
-    assert item["pdf_url"] == f"/certificates/{certificate.serial}.pdf"
+    assert item["pdf_url"] == f"/api/v1/certificates/{certificate.serial}/pdf"
     assert item["verify_url"] == f"/verify/{certificate.serial}"
 
 
@@ -141,3 +141,20 @@ def test_the_openapi_document_covers_the_certificate_routes(client):
         "/api/v1/me/transcripts",
     ):
         assert path in paths, path
+
+
+def test_the_api_hands_the_pdf_to_its_holder_and_no_one_else(app_ctx, client):
+    from tests.certificate_helpers import drawn_course
+    from tests.factories import bearer, make_token, make_user
+
+    _, _, (user,), (certificate,) = drawn_course(app_ctx)
+    mine = client.get("/api/v1/me/certificates", headers=bearer(make_token(user))).get_json()
+    url = mine["items"][0]["pdf_url"]
+    assert url == f"/api/v1/certificates/{certificate.serial}/pdf"
+    pdf = client.get(url, headers=bearer(make_token(user)))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert "filename*=UTF-8''" in pdf.headers["Content-Disposition"]
+    pdf.close()
+    stranger = client.get(url, headers=bearer(make_token(make_user())))
+    assert stranger.status_code == 403
+    assert stranger.get_json()["error"]["code"] == "forbidden"

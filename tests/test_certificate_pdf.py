@@ -62,7 +62,7 @@ def make_transcript(count: int, **overrides: Any) -> dict[str, Any]:
     return (
         make_facts(
             kind="transcript",
-            title="继续教育学时证明",
+            title="继续教育证明",
             course_title=None,
             period_label="2025年度",
             qualification_label="社会工作师",
@@ -256,11 +256,11 @@ def test_the_programme_and_transcript_sentences():
     )
     assert pdf.sentence(make_transcript(1)) == (
         "兹证明 周小健（社会工作师） 于 2025年度 参加本院继续教育培训，"
-        "累计取得 80 学时（要求 72 学时），明细如下："
+        "累计取得 80 课时（要求 72 课时），明细如下："
     )
     plain = make_transcript(1, qualification_label=None, required_hours=None)
     assert pdf.sentence(plain) == (
-        "兹证明 周小健 于 2025年度 参加本院继续教育培训，累计取得 80 学时，明细如下："
+        "兹证明 周小健 于 2025年度 参加本院继续教育培训，累计取得 80 课时，明细如下："
     )
 
 

@@ -1,4 +1,4 @@
-"""The continuing-education proof (继续教育学时证明): what the ledger credits in a year
+"""The continuing-education proof (继续教育证明): what the ledger credits in a year
 or a registration cycle, with its own serial; asked again unchanged, the same proof."""
 
 from __future__ import annotations

@@ -60,6 +60,9 @@ def test_demo_serves_chinese_pages_and_demo_accounts_log_in(tmp_path: Path):
                 headers={"Authorization": f"Bearer {response.json()['token']}"},
             )
             assert account.role in me.json()["roles"]
+        # The in-process relay issues the demo year's certificates in the background
+        # while the site answers: the learner's come with their PDFs and verify.
+        _learner_certificates_are_drawn(base)
         # The embedded default keeps its data and its secret key in the instance folder.
         assert (tmp_path / "instance" / "academy.db").exists()
         assert (tmp_path / "instance" / "secret_key").exists()
@@ -72,3 +75,27 @@ def test_demo_serves_chinese_pages_and_demo_accounts_log_in(tmp_path: Path):
             output, _ = server.communicate()
     for account in DEMO_ACCOUNTS:
         assert account.login in output  # the accounts are printed for the newcomer
+
+
+def _learner_certificates_are_drawn(base: str) -> None:
+    learner = next(account for account in DEMO_ACCOUNTS if account.role == "learner")
+    token = httpx.post(
+        f"{base}/api/v1/tokens",
+        json={"login": learner.login, "password": DEMO_PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 180
+    items: list = []
+    while time.monotonic() < deadline:
+        items = httpx.get(f"{base}/api/v1/me/certificates", headers=headers, timeout=10).json()[
+            "items"
+        ]
+        if items and all(item["pdf_url"] for item in items):
+            break
+        time.sleep(1)
+    assert items and all(item["pdf_url"] for item in items), items
+    pdf = httpx.get(base + items[0]["pdf_url"], headers=headers, timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    verified = httpx.get(f"{base}/api/v1/certificates/{items[0]['serial']}", timeout=10).json()
+    assert verified["status"] == "valid" and "*" in verified["holder"]

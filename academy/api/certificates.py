@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from werkzeug.wrappers import Response
 
 from academy.access import ADMIN, PUBLIC, STAFF, USER, allow
 from academy.api.auth import BEARER, current_api_user
-from academy.api.schemas import ListArgsSchema, error_responses, list_schema
+from academy.api.schemas import ErrorSchema, ListArgsSchema, error_responses, list_schema
 from academy.api.schemas_certificates import (
     CertificateSchema,
     RevokeSchema,
@@ -19,6 +20,7 @@ from academy.api.schemas_certificates import (
     VerificationSchema,
     listed,
 )
+from academy.certificates.files import file_name, send_pdf
 from courses.models import Certificate
 from courses.services import certificates, permissions
 
@@ -56,6 +58,18 @@ def verify(serial: str) -> certificates.Verification:
     """Verify a certificate number (anyone; limited per address): valid or revoked, the
     masked holder, course, class hours and dates; a superseded one gives its status only."""
     return certificates.verify(serial[:64])
+
+
+@blp.get("/certificates/<serial>/pdf")
+@allow(USER)
+@blp.response(200, description="The PDF, as an attachment")
+@blp.alt_response(409, schema=ErrorSchema, description="pdf_not_ready: still being drawn")
+@_document_errors(403, 404)
+@blp.doc(security=BEARER)
+def download(serial: str) -> Response:
+    """Download a certificate's PDF: its holder, the course's trainers and admins."""
+    certificate, stream = certificates.pdf_for_download(current_api_user(), serial)
+    return send_pdf(stream, file_name(certificate))
 
 
 @blp.post("/certificates/<serial>/revoke")
@@ -102,7 +116,7 @@ def course_certificates(args: dict[str, Any], course_id: int) -> dict[str, Any]:
 @_document_errors(422)
 @blp.doc(security=BEARER)
 def request_transcript(data: dict[str, Any]) -> Certificate:
-    """Ask for a continuing-education proof (继续教育学时证明) of ``year`` or, with
+    """Ask for a continuing-education proof (继续教育证明) of ``year`` or, with
     ``cycle: true``, of your current registration cycle; ``pdf_url`` is null until it
     has been drawn."""
     return certificates.request_transcript(

@@ -15,7 +15,7 @@ def pdf_url(certificate: Certificate) -> str | None:
     """The download's path, None while the PDF is being drawn (or for a superseded one)."""
     if certificate.pdf_key is None or certificate.status == CertificateStatus.SUPERSEDED:
         return None
-    return url_for("certificates.download", serial=certificate.serial)
+    return url_for("api_certificates.download", serial=certificate.serial)
 
 
 class CertificateSchema(Schema):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, render_template, send_file
+from flask import render_template, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -15,7 +15,8 @@ from academy.access import STAFF, USER, allow
 from academy.certificates import bp
 from academy.downloads import content_disposition
 from academy.forms import attempt
-from courses.models import Certificate, CertificateStatus
+from courses.errors import DomainError
+from courses.models import Certificate
 from courses.services import certificates, permissions
 
 
@@ -38,15 +39,17 @@ def send_pdf(stream: Any, name: str) -> Response:
 @bp.get("/certificates/<serial>.pdf")
 @allow(USER)
 def download(serial: str) -> Response | tuple[str, int]:
-    certificate = certificates.get_by_serial(serial)
-    if not certificates.can_download(current_user, certificate):
-        abort(403)
-    if certificate.status == CertificateStatus.SUPERSEDED:
-        abort(404)
-    stream = certificates.open_pdf(certificate)
-    if stream is None:
+    # Refusals are the error pages' (403, 404); one still being drawn gets its own page.
+    got = attempt(
+        lambda: certificates.pdf_for_download(current_user, serial), unshown=(DomainError,)
+    )
+    if got.code == "pdf_not_ready":
+        certificate = certificates.get_by_serial(serial)
         page = render_template("certificates/drawing.html", certificate=certificate, course=None)
         return page, 409
+    if not got.ok:
+        raise got.error
+    certificate, stream = got.value
     return send_pdf(stream, file_name(certificate))
 
 

@@ -1,5 +1,5 @@
 """The public verification page, the learner's certificates and the request for a
-continuing-education proof (继续教育学时证明)."""
+continuing-education proof (继续教育证明)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Certificates (结业证书, programme certificates, 继续教育学时证明): issued by workers
+"""Certificates (结业证书, programme certificates, 继续教育证明): issued by workers
 from completions, drawn as Chinese PDFs with a QR code to the public verification.
 
 ==========  ==============================================================================
@@ -35,6 +35,7 @@ from courses.services.certificates.queries import (
     history,
     mask_name,
     mine,
+    pdf_for_download,
     search,
     verify,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "on_certificate_issued",
     "on_enrolment_completed",
     "open_pdf",
+    "pdf_for_download",
     "print_course",
     "programmes_without_certificate",
     "reissue",

@@ -34,7 +34,7 @@ VERIFY_PATH = "/verify/{serial}"
 TITLES = {
     CertificateKind.COURSE: "结业证书",
     CertificateKind.PROGRAMME: "培育计划结业证书",
-    CertificateKind.TRANSCRIPT: "继续教育学时证明",
+    CertificateKind.TRANSCRIPT: "继续教育证明",
 }
 
 
@@ -52,7 +52,7 @@ def verify_url(serial: str) -> str:
 def certificate_settings() -> CertificateSettings:
     """The admins' settings, or the defaults while none are saved. Reading never writes
     (two workers issuing at once must not race to create the row); saving is
-    ``settings.save_settings``'s."""
+    ``settings.update_settings``'s."""
     settings = db.session.get(CertificateSettings, 1)
     if settings is None:
         return CertificateSettings(id=1, academy_name="", signatory="", seal_key=None)

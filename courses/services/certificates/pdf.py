@@ -91,10 +91,10 @@ def sentence(facts: Mapping[str, Any]) -> str:
             f"（{facts['qualification_label']}）" if facts.get("qualification_label") else ""
         )
         period = f"于 {facts['period_label']} " if facts.get("period_label") else ""
-        required = f"（要求 {facts['required_hours']} 学时）" if facts.get("required_hours") else ""
+        required = f"（要求 {facts['required_hours']} 课时）" if facts.get("required_hours") else ""
         return (
             f"兹证明 {who} {period}参加本院继续教育培训，"
-            f"累计取得 {hours(facts['credited_hours'])} 学时{required}，明细如下："
+            f"累计取得 {hours(facts['credited_hours'])} 课时{required}，明细如下："
         )
     span = date_span(facts.get("first_date"), facts.get("last_date"))
     when = f"于 {span}" if span else ""
@@ -312,7 +312,7 @@ def _listing(pen: Pen, label: str, items: list[str], counter: str, width: float)
 
 
 #: The transcript's table: heading and width of each column, 475 points in all.
-_COLUMNS = (("序号", 32.0), ("课程", 243.0), ("日期", 146.0), ("学时", 54.0))
+_COLUMNS = (("序号", 32.0), ("课程", 243.0), ("日期", 146.0), ("课时", 54.0))
 _TABLE_SIZE = 10.5
 _TABLE_LEADING = 15.0
 _FOOT = 64.0

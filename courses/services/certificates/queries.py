@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from courses.db import db
-from courses.errors import NotFound
+from courses.errors import Conflict, NotFound, PermissionDenied
 from courses.models import Certificate, CertificateKind, CertificateStatus, Course, User
 from courses.services.certificates import serials
+from courses.services.certificates.render import open_pdf
 from courses.services.pagination import Page, paginate
 from courses.services.permissions import can_manage_course, require_admin
 from courses.services.search import contains_any
@@ -144,6 +146,25 @@ def can_download(viewer: User | None, certificate: Certificate) -> bool:
         return False
     course = db.session.get(Course, certificate.course_id)
     return course is not None and can_manage_course(viewer, course)
+
+
+def pdf_for_download(viewer: User | None, text: str) -> tuple[Certificate, BinaryIO]:
+    """The certificate and its stored PDF, for the page and the API alike: the holder,
+    the admins and the course's trainers only (PermissionDenied); a superseded version
+    has none to give (NotFound); one still being drawn says so (Conflict
+    ``pdf_not_ready``)."""
+    certificate = get_by_serial(text)
+    if not can_download(viewer, certificate):
+        raise PermissionDenied()
+    if certificate.status == CertificateStatus.SUPERSEDED:
+        raise NotFound(code="certificate_superseded")
+    stream = open_pdf(certificate)
+    if stream is None:
+        raise Conflict(
+            _l("The PDF of this certificate is being drawn; try again in a moment."),
+            code="pdf_not_ready",
+        )
+    return certificate, stream
 
 
 def for_course(course: Course) -> list[Certificate]:

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 
+from courses.db import db
 from courses.errors import ValidationFailed
 from courses.models import CertificateSettings, User
 from courses.services import audit
@@ -68,7 +69,10 @@ def update_settings(
         problems["signatory"] = _l("At most %(n)d characters.", n=SIGNATORY_LENGTH)
     if problems:
         raise ValidationFailed(fields=problems)
-    settings = certificate_settings()
+    settings = db.session.get(CertificateSettings, 1)
+    if settings is None:  # the first save (reading alone never creates the row)
+        settings = CertificateSettings(id=1)
+        db.session.add(settings)
     settings.academy_name = academy_name
     settings.signatory = signatory
     if seal is not None:

@@ -1,4 +1,4 @@
-"""The continuing-education proof (继续教育学时证明): a learner asks for one for a year
+"""The continuing-education proof (继续教育证明): a learner asks for one for a year
 or for their current registration cycle; it lists the courses and outside hours the
 ledger credits in that period against their level's requirement, with its own serial
 and QR code. It is what a social worker hands in for re-registration (再登记).
