@@ -15,7 +15,17 @@ from courses.services import certificates
 from tests.certificate_helpers import all_certificates, drawn_course
 from tests.factories import make_admin, make_trainer, make_user
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+def _image(kind: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 120), (200, 30, 30)).save(out, kind)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 
 
 def _html(response) -> str:  # type: ignore[no-untyped-def]
@@ -133,7 +143,7 @@ def test_settings_take_a_seal_up_to_2_mb_and_refuse_a_larger_one(app_ctx, login_
     client = login_as(make_admin())
 
     def upload(size: int):  # type: ignore[no-untyped-def]
-        image = b"\xff\xd8\xff\xe0" + b"\x00" * (size - 4)  # a JPEG by its first bytes
+        image = JPEG + b"\x00" * (size - len(JPEG))  # a real JPEG, padded after its end
         fields = {"academy_name": "学院", "seal": FileStorage(io.BytesIO(image), "seal.jpg")}
         # Encoded here, in memory: the test client spools a large body to a file it
         # never closes.
@@ -210,3 +220,15 @@ def test_learners_and_trainers_get_403_on_the_admin_pages(app_ctx, login_as, app
             f"/admin/certificates/{certificate.serial}/revoke", data={"reason": "x"}
         )
         assert revoke.status_code == 403
+
+
+def test_settings_refuse_a_damaged_image(app_ctx, login_as):
+    client = login_as(make_admin())
+    response = client.post(
+        "/admin/certificates/settings",
+        data={"academy_name": "学院", "seal": (io.BytesIO(PNG[: len(PNG) // 2]), "seal.png")},
+    )
+    assert response.status_code == 422
+    assert "图片文件已损坏" in _html(response)
+    db.session.expire_all()
+    assert certificates.seal_image() is None

@@ -236,3 +236,25 @@ def test_the_issuing_task_draws_the_pdf_itself_right_after_its_commit(app_ctx):
     ).one()
     assert (drawing.status, drawing.attempts) == (OutboxStatus.DONE, 1)
     assert outbox.take_follow_ups() == []
+
+
+def test_an_admins_revocation_stands_against_the_reconciler_and_a_late_event(app_ctx):
+    from courses.db import utcnow
+    from workers.certificates import reconcile_once
+
+    _, _, _, enrolments = completed_course()
+    _drain(app_ctx)
+    (certificate,) = certificates_of(enrolments[0])
+    certificates.revoke(certificate, make_admin(), "冒名顶替")
+    db.session.commit()
+    later = utcnow() + timedelta(minutes=5)
+    assert certificates.enrolments_without_certificate(now=later) == []
+    reconcile_once()
+    certificates.on_enrolment_completed({"enrolment_id": enrolments[0].id})
+    db.session.commit()
+    assert [c.status for c in certificates_of(enrolments[0])] == [CertificateStatus.REVOKED]
+
+
+def test_a_three_character_compound_surname_hides_the_given_name():
+    assert certificates.mask_name("欧阳华") == "欧阳*"
+    assert certificates.mask_name("周小健") == "周*健"

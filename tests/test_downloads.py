@@ -253,6 +253,14 @@ DOWNLOADS = [
         read_pdf,
     ),
     Download(
+        "api_certificates.download",
+        "learner-token",
+        lambda w: f"/api/v1/certificates/{w.certificate.serial}/pdf",
+        "结业证书-{serial}.pdf",
+        "application/pdf",
+        read_pdf,
+    ),
+    Download(
         "certificates.course_pdf",
         "trainer",
         lambda w: f"/courses/{w.course.id}/certificates.pdf",

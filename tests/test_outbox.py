@@ -231,3 +231,39 @@ def test_a_savepoints_rollback_keeps_the_wake_up_of_the_rows_before_it(app_ctx, 
         raise ValueError("a lost race, caught")
     db.session.commit()
     assert len(woken) == 1
+
+
+def test_a_failure_process_cannot_count_is_counted_apart_and_blocks_no_other_row(app_ctx):
+    """A broken statement (here: the connection's own error) is counted in a
+    transaction of its own; the in-process relay goes on with the rows behind it."""
+    import sqlalchemy as sa
+
+    from courses.db import db
+    from courses.models import OutboxEvent, OutboxStatus
+    from workers import relay
+    from workers.routes import ROUTES, Route
+
+    calls: list[int] = []
+
+    def handler(payload: dict) -> None:  # type: ignore[type-arg]
+        calls.append(payload["n"])
+        if payload["n"] == 0:
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("statement timeout"))
+
+    ROUTES["test.transient"] = Route("test.transient", "academy.test", "default", handler)
+    try:
+        for n in range(3):
+            db.session.add(OutboxEvent(topic="test.transient", payload={"n": n}))
+        db.session.commit()
+        relay.drain(app_ctx)
+        db.session.expire_all()
+        rows = db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
+        assert sorted(calls) == [0, 1, 2]
+        assert [(r.status, r.attempts) for r in rows] == [
+            (OutboxStatus.PENDING, 1),
+            (OutboxStatus.DONE, 1),
+            (OutboxStatus.DONE, 1),
+        ]
+        assert "statement timeout" in rows[0].last_error
+    finally:
+        del ROUTES["test.transient"]

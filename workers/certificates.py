@@ -13,6 +13,8 @@ from workers.outbox import RETRYING, consume
 from workers.routes import route
 
 log = logging.getLogger(__name__)
+#: Items one reconciler run settles at most (runs may overlap harmlessly: all is idempotent).
+RUN_LIMIT = 5000
 
 
 @route("enrolment.completed", "certificates", certificates.on_enrolment_completed)
@@ -47,12 +49,13 @@ def _settle_all(find, act) -> int:  # type: ignore[no-untyped-def]
     (an item that keeps failing is tried once per run, not forever)."""
     seen: set = set()  # type: ignore[type-arg]
     done = 0
-    while True:
+    while len(seen) < RUN_LIMIT:  # a bigger backlog is left to the next run
         batch = [item for item in find() if item not in seen]
         if not batch:
             return done
         seen.update(batch)
         done += _each(batch, act)
+    return done
 
 
 def reconcile_once() -> dict[str, int]:

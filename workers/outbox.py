@@ -37,13 +37,25 @@ def consume(event_id: int, handler: Handler) -> str:
     return result
 
 
+def _count(event_id: int, error: Exception) -> None:
+    """Count the failure on the row if the database lets us; when it does not (it is
+    down), the task's retry or the sweep comes back to the row anyway."""
+    try:
+        outbox.count_failure(event_id, error)
+        db.session.commit()
+    except Exception:  # the database is unreachable: nothing more to do now
+        db.session.rollback()
+        log.warning("outbox event %s: could not count its failure (%s)", event_id, error)
+
+
 def _consume_one(event_id: int, handler: Handler) -> str:
     try:
         result = outbox.process(event_id, handler)
         db.session.commit()
-    except BaseException:
+    except Exception as error:
         db.session.rollback()
         outbox.take_follow_ups()  # nothing of them was committed
+        _count(event_id, error)
         raise
     if result in ("failed", "dead"):
         log.warning("outbox event %s %s", event_id, result)

@@ -75,16 +75,20 @@ def drain(app: Flask, limit: int = BATCH) -> int:
     its own; returns how many were handled."""
     handled = 0
     topics = _topics()
+    tried: set[int] = set()  # a row whose failure could not be counted is not retried here
     while True:
         with job_context(app):
-            batch = outbox.due(topics, limit=limit)
+            batch = [row for row in outbox.due(topics, limit=limit) if row.id not in tried]
             db.session.remove()
         if not batch:
             return handled
+        tried.update(row.id for row in batch)
         for row in batch:
             with job_context(app):
                 try:
                     consume(row.id, ROUTES[row.topic].handler)
+                except Exception:  # counted on the row (backoff, then dead); go on
+                    log.exception("outbox event %s failed in the in-process relay", row.id)
                 finally:
                     db.session.remove()
             handled += 1

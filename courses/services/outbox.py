@@ -147,7 +147,17 @@ def process(event_id: int, handler: Handler, now: datetime | None = None) -> str
     return "done"
 
 
-def _failed(event: OutboxEvent, error: Exception, now: datetime) -> str:
+def count_failure(event_id: int, error: BaseException, now: datetime | None = None) -> str | None:
+    """Count a failure that ``process`` could not (the connection broke, the statement
+    timed out), in a transaction of its own: the row backs off and, failing for good,
+    ends dead instead of blocking the rows behind it. None if the row is not pending."""
+    event = db.session.get(OutboxEvent, event_id, with_for_update=True)
+    if event is None or event.status != OutboxStatus.PENDING:
+        return None
+    return _failed(event, error, now or utcnow())
+
+
+def _failed(event: OutboxEvent, error: BaseException, now: datetime) -> str:
     event.attempts += 1
     event.last_error = f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
     if event.attempts >= max_attempts():

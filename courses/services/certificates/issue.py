@@ -38,6 +38,7 @@ ISSUED_TOPIC = "certificate.issued"
 WITHDRAWN_REASON = "结业条件不再满足（考勤或评估已更正），证书自动撤销"
 PROGRAMME_WITHDRAWN_REASON = "培育计划结业条件不再满足（课程结业已撤回），证书自动撤销"
 REASON_LENGTH = 500
+AUTOMATIC_REASONS = (WITHDRAWN_REASON, PROGRAMME_WITHDRAWN_REASON)
 
 
 def _valid_for_enrolment(enrolment_id: int) -> Certificate | None:
@@ -60,7 +61,21 @@ def _valid_for_programme(user_id: int, programme_id: int) -> Certificate | None:
     )
 
 
-def store(certificate: Certificate) -> Certificate:
+def standing_revocation(*where: sa.ColumnElement[bool]) -> sa.Exists:
+    """A certificate an admin revoked (not one revoked because its completion was
+    withdrawn): it stands, and nothing issues a new one in its place."""
+    return (
+        sa.select(Certificate.id)
+        .where(
+            *where,
+            Certificate.status == CertificateStatus.REVOKED,
+            Certificate.revoked_reason.not_in(AUTOMATIC_REASONS),
+        )
+        .exists()
+    )
+
+
+def store(certificate: Certificate) -> Certificate | None:
     """Insert ``certificate`` and its rendering event; the savepoint lets a lost race
     with another issuer (the unique index) end as "already issued", not as an error."""
     try:
@@ -68,7 +83,7 @@ def store(certificate: Certificate) -> Certificate:
             db.session.add(certificate)
             db.session.flush()
     except sa.exc.IntegrityError:
-        return None  # type: ignore[return-value]
+        return None
     outbox.emit(
         OutboxEvent(
             topic=ISSUED_TOPIC,
@@ -118,6 +133,8 @@ def issue_for_enrolment(enrolment_id: int, now: datetime | None = None) -> Certi
     existing = _valid_for_enrolment(enrolment.id)
     if existing is not None:
         return existing
+    if db.session.scalar(sa.select(standing_revocation(Certificate.enrolment_id == enrolment.id))):
+        return None
     now = now or utcnow()
     serial = next_serial(to_local(now).year)
     facts = snapshot.course_facts(enrolment, str(serial), now)
@@ -167,6 +184,13 @@ def issue_for_programme(
     existing = _valid_for_programme(user_id, programme_id)
     if existing is not None:
         return existing
+    revoked = standing_revocation(
+        Certificate.kind == CertificateKind.PROGRAMME,
+        Certificate.user_id == user_id,
+        Certificate.programme_id == programme_id,
+    )
+    if db.session.scalar(sa.select(revoked)):
+        return None
     completed = programme_completions(programme, user_id)
     if completed is None:
         return None
@@ -215,6 +239,7 @@ def revoke(certificate: Certificate, actor: User, reason: str) -> Certificate:
         raise ValidationFailed(fields={"reason": _l("Say why the certificate is revoked.")})
     if len(reason) > REASON_LENGTH:
         raise ValidationFailed(fields={"reason": _l("At most %(n)d characters.", n=REASON_LENGTH)})
+    db.session.refresh(certificate, with_for_update=True)  # against a racing re-issue
     if certificate.status != CertificateStatus.VALID:
         raise Conflict(_l("Only a valid certificate can be revoked."), code="not_valid")
     _revoke(certificate, reason, actor, utcnow())
@@ -225,6 +250,7 @@ def reissue(certificate: Certificate, actor: User, now: datetime | None = None) 
     """A new version of a valid certificate with today's holder name (after a name
     correction): the same number with the next version; the old one is superseded."""
     require_admin(actor)
+    db.session.refresh(certificate, with_for_update=True)  # against a racing revocation
     if certificate.status != CertificateStatus.VALID:
         raise Conflict(_l("Only a valid certificate can be re-issued."), code="not_valid")
     now = now or utcnow()

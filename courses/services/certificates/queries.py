@@ -75,7 +75,10 @@ def mask_name(name: str) -> str:
         return "*"
     if len(chars) == 2:
         return chars[0] + "*"
-    keep = 2 if "".join(chars[:2]) in COMPOUND_SURNAMES and len(chars) > 3 else 1
+    compound = "".join(chars[:2]) in COMPOUND_SURNAMES
+    if compound and len(chars) == 3:
+        return "".join(chars[:2]) + "*"  # 欧阳华 → 欧阳*: the given name is one character
+    keep = 2 if compound else 1
     return "".join(chars[:keep]) + "*" * min(len(chars) - keep - 1, 3) + chars[-1]
 
 

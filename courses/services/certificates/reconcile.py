@@ -23,6 +23,7 @@ from courses.models import (
     OutboxEvent,
     OutboxStatus,
 )
+from courses.services.certificates.issue import standing_revocation
 
 GRACE = timedelta(minutes=2)
 BATCH = 200
@@ -49,6 +50,7 @@ def enrolments_without_certificate(now: datetime | None = None, limit: int = BAT
                 Enrolment.status == EnrolmentStatus.COMPLETED,
                 Enrolment.completed_at < before,
                 ~_valid_course_certificate(),
+                ~standing_revocation(Certificate.enrolment_id == Enrolment.id),
             )
             .order_by(Enrolment.id)
             .limit(limit)
@@ -80,6 +82,11 @@ def programmes_without_certificate(
             Enrolment.status == EnrolmentStatus.COMPLETED,
             Enrolment.completed_at < before,
             ~has_certificate,
+            ~standing_revocation(
+                Certificate.kind == CertificateKind.PROGRAMME,
+                Certificate.user_id == Enrolment.user_id,
+                Certificate.programme_id == Course.programme_id,
+            ),
         )
         .group_by(Course.programme_id, Enrolment.user_id)
         .order_by(Course.programme_id, Enrolment.user_id)

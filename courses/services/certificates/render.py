@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 
 from courses.db import db
 from courses.models import Certificate, CertificateStatus
@@ -33,11 +34,18 @@ def _seal(key: str | None) -> bytes | None:
         return None
 
 
+#: One drawing at a time per process: the PDF library's font objects keep state while a
+#: document is built, and the embedded default draws from two threads (relay, reconciler).
+_DRAWING = threading.Lock()
+
+
 def draw(certificate: Certificate) -> bytes:
     """The PDF of ``certificate``, from its snapshot."""
     out = io.BytesIO()
     facts = certificate.facts
-    pdf.render(facts, out, seal=_seal(facts.get("seal_key")), signatory=facts.get("signatory"))
+    seal = _seal(facts.get("seal_key"))
+    with _DRAWING:
+        pdf.render(facts, out, seal=seal, signatory=facts.get("signatory"))
     return out.getvalue()
 
 

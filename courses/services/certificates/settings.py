@@ -13,6 +13,7 @@ import io
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
+from PIL import Image
 
 from courses.db import db
 from courses.errors import ValidationFailed
@@ -38,13 +39,36 @@ def seal_type(head: bytes) -> str | None:
     return None
 
 
+#: Pixels a seal may have: far more than print needs, far less than a decompression bomb.
+SEAL_MAX_PIXELS = 16_000_000
+
+
+def _decodes(data: bytes) -> bool:
+    """Whether the whole image decodes (a truncated file would fail every certificate
+    drawn with it), within ``SEAL_MAX_PIXELS``."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > SEAL_MAX_PIXELS:
+                return False
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 def _store_seal(stream: BinaryIO) -> str:
     head = stream.read(8)
     if seal_type(head) is None:
         raise ValidationFailed(
             fields={"seal": _l("The seal must be a PNG or JPEG image.")}, code="seal_not_image"
         )
-    rest = io.BytesIO(head + stream.read(SEAL_MAX_BYTES + 1 - len(head)))
+    data = head + stream.read(SEAL_MAX_BYTES + 1 - len(head))
+    if len(data) <= SEAL_MAX_BYTES and not _decodes(data):
+        raise ValidationFailed(
+            fields={"seal": _l("This image file is damaged or too large to print; save it again.")},
+            code="seal_unreadable",
+        )
+    rest = io.BytesIO(data)
     key = new_key("seals")
     try:
         get_storage().save(rest, key, max_bytes=SEAL_MAX_BYTES)
