@@ -232,3 +232,22 @@ def test_settings_refuse_a_damaged_image(app_ctx, login_as):
     assert "图片文件已损坏" in _html(response)
     db.session.expire_all()
     assert certificates.seal_image() is None
+
+
+def test_an_admin_removes_the_seal_and_issued_certificates_keep_theirs(app_ctx, login_as):
+    client = login_as(make_admin())
+    saved = client.post(
+        "/admin/certificates/settings",
+        data={"academy_name": "学院", "seal": (io.BytesIO(PNG), "seal.png")},
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    old_key = certificates.certificate_settings().seal_key
+    assert old_key
+    removed = client.post(
+        "/admin/certificates/settings", data={"academy_name": "学院", "remove_seal": "y"}
+    )
+    assert removed.status_code == 302
+    db.session.expire_all()
+    assert certificates.certificate_settings().seal_key is None
+    assert certificates.seal_image() is None

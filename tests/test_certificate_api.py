@@ -158,3 +158,19 @@ def test_the_api_hands_the_pdf_to_its_holder_and_no_one_else(app_ctx, client):
     stranger = client.get(url, headers=bearer(make_token(make_user())))
     assert stranger.status_code == 403
     assert stranger.get_json()["error"]["code"] == "forbidden"
+
+
+def test_the_learners_list_is_paginated_in_sql(app_ctx, client):
+    from courses.services import certificates as service
+    from tests.certificate_helpers import completed_course
+    from tests.factories import bearer, make_token
+
+    _, _, (user,), (enrolment,) = completed_course()
+    service.issue_for_enrolment(enrolment.id)
+    service.request_transcript(user, year=2025)
+    db.session.commit()
+    headers = bearer(make_token(user))
+    first = client.get("/api/v1/me/certificates?per_page=1", headers=headers).get_json()
+    second = client.get("/api/v1/me/certificates?per_page=1&page=2", headers=headers).get_json()
+    assert (first["total"], first["page"], len(first["items"])) == (2, 1, 1)
+    assert first["items"][0]["serial"] != second["items"][0]["serial"]

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional
 
 from academy.access import ADMIN, allow
@@ -26,6 +26,7 @@ class CertificateSettingsForm(FlaskForm):
     academy_name = StringField(_l("Academy name"), validators=[Optional(), Length(max=NAME_LENGTH)])
     signatory = StringField(_l("Signatory"), validators=[Optional(), Length(max=SIGNATORY_LENGTH)])
     seal = FileField(_l("Seal image (PNG or JPEG, at most 2 MB)"))
+    remove_seal = BooleanField(_l("Print without a seal from now on"))
 
 
 @bp.route("/certificates/settings", methods=["GET", "POST"])
@@ -38,7 +39,11 @@ def certificate_settings() -> str | Response | tuple[str, int]:
         seal = upload.stream if upload and getattr(upload, "filename", "") else None
         answer = submit(
             lambda: certificates.update_settings(
-                current_user, form.academy_name.data or "", form.signatory.data or "", seal
+                current_user,
+                form.academy_name.data or "",
+                form.signatory.data or "",
+                seal,
+                remove_seal=bool(form.remove_seal.data),
             ),
             done=_("The certificate settings have been saved."),
             to=url_for("admin.certificate_settings"),

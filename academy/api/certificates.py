@@ -46,8 +46,7 @@ def my_certificates(args: dict[str, Any]) -> dict[str, Any]:
     """Your certificates, newest first (superseded versions left out): ``holder`` is
     masked as on verification, ``holder_name`` is your full name; ``pdf_url`` is null
     while the PDF is being drawn."""
-    mine = certificates.mine(current_api_user())
-    return listed(mine, args["page"], args["per_page"])
+    return listed(certificates.mine_page(current_api_user(), args["page"], args["per_page"]))
 
 
 @blp.get("/certificates/<serial>")
@@ -106,7 +105,7 @@ def course_certificates(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """A course's valid certificates in the order of the holders' names (its trainers
     and admins)."""
     course = permissions.managed_course(current_api_user(), course_id)
-    return listed(certificates.for_course(course), args["page"], args["per_page"])
+    return listed(certificates.course_page(course, args["page"], args["per_page"]))
 
 
 @blp.post("/me/transcripts")

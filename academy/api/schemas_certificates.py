@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from courses.models import Certificate, CertificateKind, CertificateStatus
 from courses.services.certificates import mask_name
+from courses.services.pagination import Page
 
 
 def pdf_url(certificate: Certificate) -> str | None:
@@ -79,12 +80,11 @@ class TranscriptRequestSchema(Schema):
     )
 
 
-def listed(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
-    """A list envelope over one page of ``items``."""
-    start = (page - 1) * per_page
+def listed(page: Page[Any]) -> dict[str, Any]:
+    """The list envelope of one page (counted in SQL)."""
     return {
-        "items": items[start : start + per_page],
-        "total": len(items),
-        "page": page,
-        "per_page": per_page,
+        "items": page.items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
     }

@@ -124,19 +124,23 @@ def get_by_serial(text: str) -> Certificate:
     return certificate
 
 
+def _mine(user: User) -> sa.Select[Any]:
+    return (
+        sa.select(Certificate)
+        .where(Certificate.user_id == user.id, Certificate.status != CertificateStatus.SUPERSEDED)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+
+
 def mine(user: User) -> list[Certificate]:
     """The learner's certificates, newest first; superseded versions are left out (the
     version that replaced each is there)."""
-    return list(
-        db.session.scalars(
-            sa.select(Certificate)
-            .where(
-                Certificate.user_id == user.id,
-                Certificate.status != CertificateStatus.SUPERSEDED,
-            )
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        )
-    )
+    return list(db.session.scalars(_mine(user)))
+
+
+def mine_page(user: User, page: int = 1, per_page: int = 20) -> Page[Any]:
+    """``mine``, one page of it, counted in SQL."""
+    return paginate(_mine(user), page, per_page)
 
 
 def can_download(viewer: User | None, certificate: Certificate) -> bool:
@@ -170,19 +174,26 @@ def pdf_for_download(viewer: User | None, text: str) -> tuple[Certificate, Binar
     return certificate, stream
 
 
+def _for_course(course: Course) -> sa.Select[Any]:
+    return (
+        sa.select(Certificate)
+        .where(
+            Certificate.course_id == course.id,
+            Certificate.kind == CertificateKind.COURSE,
+            Certificate.status == CertificateStatus.VALID,
+        )
+        .order_by(Certificate.holder_name, Certificate.id)
+    )
+
+
 def for_course(course: Course) -> list[Certificate]:
     """A course's valid certificates in the order of the holders' names."""
-    return list(
-        db.session.scalars(
-            sa.select(Certificate)
-            .where(
-                Certificate.course_id == course.id,
-                Certificate.kind == CertificateKind.COURSE,
-                Certificate.status == CertificateStatus.VALID,
-            )
-            .order_by(Certificate.holder_name, Certificate.id)
-        )
-    )
+    return list(db.session.scalars(_for_course(course)))
+
+
+def course_page(course: Course, page: int = 1, per_page: int = 20) -> Page[Any]:
+    """``for_course``, one page of it, counted in SQL."""
+    return paginate(_for_course(course), page, per_page)
 
 
 def search(

@@ -80,9 +80,15 @@ def _store_seal(stream: BinaryIO) -> str:
 
 
 def update_settings(
-    actor: User, academy_name: str, signatory: str, seal: BinaryIO | None = None
+    actor: User,
+    academy_name: str,
+    signatory: str,
+    seal: BinaryIO | None = None,
+    *,
+    remove_seal: bool = False,
 ) -> CertificateSettings:
-    """Save the settings (admins); ``seal``, when given, replaces the seal image."""
+    """Save the settings (admins); ``seal``, when given, replaces the seal image, and
+    ``remove_seal`` prints without one from now on (issued certificates keep theirs)."""
     require_admin(actor)
     academy_name = (academy_name or "").strip()
     signatory = (signatory or "").strip()
@@ -101,6 +107,8 @@ def update_settings(
     settings.signatory = signatory
     if seal is not None:
         settings.seal_key = _store_seal(seal)
+    elif remove_seal:
+        settings.seal_key = None
     settings.updated_by_id = actor.id
     audit.record(actor, "certificate.settings", "certificate_settings", settings.id)
     return settings

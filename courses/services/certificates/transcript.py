@@ -112,6 +112,8 @@ def request_transcript(
     user: User, *, year: int | None = None, cycle: bool = False, now: datetime | None = None
 ) -> Certificate:
     """A proof of the learner's credited hours for ``year`` or their current cycle."""
+    # One request at a time per learner: a double tap gives one proof, not two.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     start, end, label = _period(user, year, cycle)
     rows, total = _rows(user, start, end)
     if total <= 0:
