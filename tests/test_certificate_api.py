@@ -44,14 +44,18 @@ def test_verification_404s_carry_their_codes(app_ctx, client):
     _t, _c, _u, (certificate,) = drawn_course(app_ctx)
     body = certificate.serial[:-1]
     wrong = next(c for c in "0123456789" if body + c != certificate.serial)
-    for serial, code in (
-        ("GC-2025-12", "malformed_serial"),
-        (body + wrong, "wrong_check_character"),
-        (str(Serial("GC", 2025, 424_242)), "certificate_not_found"),
+    for serial, code, words in (
+        ("GC-2025-12", "malformed_serial", "不是证书编号"),
+        (body + wrong, "wrong_check_character", "最后一位"),
+        (str(Serial("GC", 2025, 424_242)), "certificate_not_found", "没有签发"),
     ):
-        response = client.get(f"/api/v1/certificates/{serial}")
+        response = client.get(
+            f"/api/v1/certificates/{serial}", headers={"Accept-Language": "zh-CN"}
+        )
         assert response.status_code == 404
-        assert response.get_json()["error"]["code"] == code
+        error = response.get_json()["error"]
+        assert error["code"] == code
+        assert words in error["message"]
 
 
 def test_revoke_needs_a_reason_is_audited_and_shows_on_verification(app_ctx, client):

@@ -16,9 +16,6 @@ from courses.errors import NotFound
 from courses.services import certificates
 from courses.services import hours as hours_service
 
-#: The verification's own words where the service's message is the generic one.
-NOT_ISSUED = "certificate_not_found"
-
 
 def _verification_page(serial: str) -> tuple[str, int]:
     checked = attempt(lambda: certificates.verify(serial), unshown=(NotFound,))
@@ -27,16 +24,11 @@ def _verification_page(serial: str) -> tuple[str, int]:
             "certificates/verify.html", serial=serial, verification=checked.value
         ), 200
     error = checked.error
-    message = (
-        _("No certificate with this number has been issued by the academy.")
-        if error is not None and error.code == NOT_ISSUED
-        else str(error.message if error is not None else "")
-    )
     page = render_template(
         "certificates/verify.html",
         serial=serial,
         verification=None,
-        problem=message,
+        problem=str(error.message if error is not None else ""),
         code=error.code if error is not None else None,
     )
     return page, 404

@@ -101,7 +101,7 @@ def verify(text: str) -> Verification:
     serial = str(serials.parse(text))
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
     if certificate is None:
-        raise NotFound(code="certificate_not_found")
+        raise serials.CertificateNotFound()
     if certificate.status == CertificateStatus.SUPERSEDED:
         return Verification(serial, certificate.kind, certificate.status, *(None,) * 5)
     return Verification(
@@ -120,7 +120,7 @@ def get_by_serial(text: str) -> Certificate:
     serial = str(serials.parse(text))
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
     if certificate is None:
-        raise NotFound(code="certificate_not_found")
+        raise serials.CertificateNotFound()
     return certificate
 
 

@@ -30,6 +30,11 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SERIAL = re.compile(r"^([A-Z]{1,6})-(\d{4})-(\d{6,9})(?:-V(\d{1,3}))?-([0-9A-Z])$")
 
 
+class CertificateNotFound(NotFound):
+    code = "certificate_not_found"
+    default_message = _l("No certificate with this number has been issued by the academy.")
+
+
 class MalformedSerial(NotFound):
     code = "malformed_serial"
     default_message = _l("This is not a certificate number, e.g. GC-2025-000123-7.")
