@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     from courses.db import check_connections_on_checkout, configure_sqlite
+    from courses.services import stats
     from courses.services.materials import register_file_listeners
 
     with app.app_context():
@@ -50,6 +51,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             check_connections_on_checkout(db.engine)
     _declare_write_intent(app)
     register_file_listeners()  # a material's stored file follows the transaction
+    stats.install()  # a change to what the statistics count writes its outbox row
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
     # The order of the request hooks: the size, path and query checks; who is calling;

@@ -201,10 +201,10 @@ def throughput(app, n: int, timeout: float) -> float:  # type: ignore[no-untyped
 
     started = time.perf_counter()
     with job_context(app):
-        sent = send_due(limit=n)
+        sent = send_due(limit=10 * n)  # the completions' rows and the figures' rows
         db.session.remove()
-    if sent != n:
-        raise SystemExit(f"sent {sent} of {n} outbox rows")
+    if sent < n:
+        raise SystemExit(f"sent {sent} outbox rows for {n} completions")
     while drawn_count(app) < n:
         if time.perf_counter() - started > timeout:
             raise SystemExit(f"only {drawn_count(app)} of {n} PDFs after {timeout} s")

@@ -140,7 +140,11 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" not in request.fixturenames:
         return
-    application: Flask = request.getfixturevalue("app")
+    empty_database(request.getfixturevalue("app"))
+
+
+def empty_database(application: Flask) -> None:
+    """Delete every row (but the kept tables') and restart the id sequences."""
     with application.app_context():
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 from kombu import Queue
 
@@ -29,7 +30,10 @@ SETTLE_EVERY_SECONDS = 60
 SWEEP_EVERY_SECONDS = 30
 #: How often the reconciler looks for certificates that should exist and do not.
 RECONCILE_EVERY_SECONDS = 300
-QUEUES = ("default", "certificates", "reports", "mail")
+#: When beat recomputes every statistic from the raw records: 03:00 in Asia/Shanghai
+#: (beat keeps UTC), when no one is at work.
+STATS_RECOMPUTE_AT = crontab(hour=19, minute=0)
+QUEUES = ("default", "certificates", "stats", "reports", "mail")
 
 
 def celery_config(broker_url: str | None) -> dict[str, Any]:
@@ -54,12 +58,13 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in QUEUES],
         "task_routes": {
             "academy.certificates.*": {"queue": "certificates"},
+            "academy.stats.*": {"queue": "stats"},
             "academy.reports.*": {"queue": "reports"},
             "academy.mail.*": {"queue": "mail"},
         },
         "timezone": "UTC",
         "enable_utc": True,
-        "imports": ("workers.tasks", "workers.outbox", "workers.certificates"),
+        "imports": ("workers.tasks", "workers.outbox", "workers.certificates", "workers.stats"),
         # Periodic jobs, declared as data; exactly one beat runs them.
         "beat_schedule": {
             "settle-finished-courses": {
@@ -70,6 +75,10 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
             "reconcile-certificates": {
                 "task": "academy.certificates.reconcile",
                 "schedule": RECONCILE_EVERY_SECONDS,
+            },
+            "recompute-statistics": {
+                "task": "academy.stats.recompute",
+                "schedule": STATS_RECOMPUTE_AT,
             },
         },
     }

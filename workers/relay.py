@@ -29,7 +29,7 @@ from courses.services import outbox
 from courses.services.outbox import Handler
 from workers import job_context
 from workers.outbox import consume
-from workers.routes import ROUTES
+from workers.routes import consumed_topics
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,11 @@ BATCH = 100
 
 
 def _topics() -> list[str]:
-    import workers.certificates  # noqa: F401  (declares its routes)
-
-    return list(ROUTES)
+    return list(consumed_topics())
 
 
 def handler_for(topic: str) -> Handler:
-    _topics()
-    return ROUTES[topic].handler
+    return consumed_topics()[topic].handler
 
 
 def send_due(limit: int = 500) -> int:
@@ -58,7 +55,7 @@ def send_due(limit: int = 500) -> int:
     celery_app = current_app.extensions["celery"]
     sent = 0
     for row in claimed:
-        route = ROUTES[row.topic]
+        route = consumed_topics()[row.topic]
         try:
             celery_app.send_task(route.task, args=[row.id], queue=route.queue, retry=False)
         except Exception as error:  # the broker is unreachable: the sweep sends it later
@@ -86,7 +83,7 @@ def drain(app: Flask, limit: int = BATCH) -> int:
         for row in batch:
             with job_context(app):
                 try:
-                    consume(row.id, ROUTES[row.topic].handler)
+                    consume(row.id, consumed_topics()[row.topic].handler)
                 except Exception:  # counted on the row (backoff, then dead); go on
                     log.exception("outbox event %s failed in the in-process relay", row.id)
                 finally:

@@ -8,6 +8,7 @@ in-process relay calls the same handler the task calls.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,15 @@ class Route:
 
 
 ROUTES: dict[str, Route] = {}
+#: The modules whose tasks consume outbox topics.
+CONSUMERS = ("workers.certificates", "workers.stats")
+
+
+def consumed_topics() -> dict[str, Route]:
+    """Every route, once every consumer module has declared its own."""
+    for module in CONSUMERS:
+        importlib.import_module(module)
+    return ROUTES
 
 
 def route(topic: str, queue: str, handler: Handler) -> Callable[[Any], Any]:

@@ -10,12 +10,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-import workers.certificates  # noqa: F401  (declares its consumers in ROUTES)
 from academy.access import ADMIN, allow
 from academy.admin import bp
 from academy.forms import submit
 from courses.services import outbox
-from workers.routes import ROUTES
+from workers.routes import consumed_topics
 
 TABS = ("pending", "dead")
 
@@ -30,8 +29,9 @@ def outbox_list() -> str:
     tab = request.args.get("status", "pending")
     tab = tab if tab in TABS else "pending"
     counts = outbox.counts()
-    consumed = sorted(ROUTES)
-    waiting = sorted({topic for (_status, topic) in counts if topic not in ROUTES})
+    routes = consumed_topics()
+    consumed = sorted(routes)
+    waiting = sorted({topic for (_status, topic) in counts if topic not in routes})
     page = outbox.listing(
         current_user, tab, consumed, page=request.args.get("page", 1, type=int) or 1
     )

@@ -39,6 +39,7 @@ from courses.models.organisations import Organisation
 from courses.models.outbox import OutboxEvent
 from courses.models.programmes import Programme
 from courses.models.sessions import CourseSession
+from courses.models.stats import StatCourseMonth, StatLearnerMonth, StatParticipant
 from courses.models.tokens import ApiToken
 from courses.models.users import User, UserRole
 
@@ -81,6 +82,9 @@ __all__ = [
     "QualificationRequirement",
     "Role",
     "SessionMode",
+    "StatCourseMonth",
+    "StatLearnerMonth",
+    "StatParticipant",
     "User",
     "UserRole",
     "VideoProgress",

@@ -39,7 +39,7 @@ from courses.models import (
     User,
     course_trainers,
 )
-from courses.services import permissions
+from courses.services import permissions, stats
 from courses.services.attendance import ATTENDING_STATUSES, evaluate_completion
 from courses.services.pagination import MAX_PER_PAGE, Page
 from courses.settings import to_local
@@ -179,6 +179,7 @@ def submit_feedback(
         raise Conflict(
             _l("You have already rated this course. Thank you!"), code="feedback_already_given"
         )
+    stats.touch(course.id)  # a row written by SQL: no flush sees it
     enrolment = _attending_enrolment(user, course, lock=True)
     if enrolment is not None:
         evaluate_completion(enrolment, now)

@@ -43,6 +43,7 @@ from courses.db import UTCDateTime, db, dialect_statement, utcnow
 from courses.errors import Conflict, NotFound
 from courses.models import Course, Enrolment, EnrolmentStatus, User
 from courses.models.enrolments import ACTIVE_PREDICATE
+from courses.services import stats
 from courses.services.enrolments.notify import notify_learner
 
 #: Enrolments that hold one of the course's seats (``courses.seats_taken``).
@@ -239,6 +240,7 @@ def insert_unless_enrolled(values: dict[str, Any]) -> tuple[NewEnrolment | None,
             given = db.session.execute(_waitlist_insert_statement(), values).one_or_none()
             if given is None:
                 return None, None
+            stats.touch(values["course_id"])  # a row written by SQL: no flush sees it
             values = values | {"waitlist_position": given.waitlist_position}
             return NewEnrolment(id=given.id, **values), given.place
         position, place = _next_place(values["course_id"])
@@ -246,6 +248,7 @@ def insert_unless_enrolled(values: dict[str, Any]) -> tuple[NewEnrolment | None,
     row = db.session.execute(_insert_statement(), values).one_or_none()
     if row is None:
         return None, None
+    stats.touch(values["course_id"])  # a row written by SQL: no flush sees it
     return NewEnrolment(id=row.id, **values), place
 
 
