@@ -31,6 +31,7 @@ from courses.models import (
 )
 from courses.models.stats import NO_ORGANISATION
 from courses.services.stats.periods import Period, month_label
+from courses.services.stats.tallies import LEARNER_FIGURES
 
 GROUPS = (
     "year",
@@ -195,7 +196,7 @@ def _collect(group_by: str | None, period: Period, scope: Any) -> dict[Any, Row]
             period,
             scope,
             *extra,
-            *(sa.func.sum(getattr(learner, name)).label(name) for name in _LEARNER_SUMS),
+            *(sa.func.sum(getattr(learner, name)).label(name) for name in LEARNER_FIGURES),
         ),
     )
     people = StatParticipant
@@ -225,16 +226,6 @@ def _collect(group_by: str | None, period: Period, scope: Any) -> dict[Any, Row]
 
 _FLOATS = {"class_hours", "class_hours_online", "credited_hours"}
 _COURSE_SUMS = ("sessions", "sessions_online", "class_hours", "class_hours_online")
-_LEARNER_SUMS = (
-    "enrolments",
-    "completions",
-    "participant_times",
-    "participant_times_online",
-    "credited_hours",
-    "certificates",
-    "feedback_count",
-    "score_sum",
-)
 
 
 def _distinct_where(condition: Any) -> Any:

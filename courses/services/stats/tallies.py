@@ -103,7 +103,8 @@ def _opening_months(course_ids: Sequence[int] | None) -> Any:
     )
 
 
-_LEARNER_FIGURES = (
+#: The additive columns of ``stat_learner_months`` (figures.py sums the same ones).
+LEARNER_FIGURES = (
     "enrolments",
     "completions",
     "participant_times",
@@ -118,7 +119,7 @@ _LEARNER_FIGURES = (
 def _part(course_id: Any, month: Any, **figures: Any) -> list[Any]:
     """One branch of the learner figures' union: the figures it gives, zero the rest."""
     columns = [course_id.label("course_id"), month.label("month"), _organisation().label("org")]
-    for name in _LEARNER_FIGURES:
+    for name in LEARNER_FIGURES:
         columns.append(sa.cast(figures.get(name, 0), _type(name)).label(name))
     return columns
 
@@ -214,7 +215,7 @@ def learner_months(course_ids: Sequence[int] | None = None) -> sa.Select[Any]:
         every.c.course_id,
         every.c.month,
         every.c.org,
-        *(sa.func.sum(every.c[name]).label(name) for name in _LEARNER_FIGURES),
+        *(sa.func.sum(every.c[name]).label(name) for name in LEARNER_FIGURES),
     ).group_by(every.c.course_id, every.c.month, every.c.org)
 
 
@@ -256,7 +257,7 @@ def _write(course_ids: Sequence[int] | None) -> None:
     )
     db.session.execute(
         sa.insert(StatLearnerMonth).from_select(
-            ["course_id", "month", "organisation_id", *_LEARNER_FIGURES],
+            ["course_id", "month", "organisation_id", *LEARNER_FIGURES],
             learner_months(course_ids),
         )
     )
