@@ -6,6 +6,7 @@ context and with SQLite write intent, declared there once rather than in each co
 academy db upgrade
 academy create-user --email E --password P --name N --role learner|trainer|admin
 academy seed-demo [--year 2025] [--scale N]
+academy stats recompute
 academy run [--host H] [--port P]
 academy demo
 """
@@ -229,6 +230,22 @@ def reconcile_certificates_command() -> None:
         f"Issued {done['issued']} certificate(s), checked {done['programmes_checked']} "
         f"programme(s), drew {done['drawn']} PDF(s)."
     )
+
+
+@commands.group("stats", cls=AcademyGroup)
+def stats_commands() -> None:
+    """Training statistics (the summary tables of 课时, 人次 and 人数)."""
+
+
+@stats_commands.command("recompute")
+def stats_recompute_command() -> None:
+    """Rebuild every summary row from the raw records (what beat does nightly)."""
+    from workers.stats import recompute_once
+
+    started = time.perf_counter()
+    rows = recompute_once()
+    shown = ", ".join(f"{count} {table}" for table, count in rows.items())
+    click.echo(f"Recomputed the statistics in {time.perf_counter() - started:.1f} s: {shown}.")
 
 
 def init_app(app: Flask) -> None:

@@ -136,6 +136,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("/api/v1/sessions/<int:session_id>/heartbeat", "POST"): "user",
     ("/api/v1/sessions/<int:session_id>/join", "POST"): "user",
     ("/api/v1/sessions/<int:session_id>/video-progress", "POST"): "user",
+    ("/api/v1/stats", "GET"): "staff",
     ("/api/v1/tokens", "POST"): "public",
     ("/api/v1/tokens/current", "DELETE"): "user",
     ("/api/v1/users", "GET"): "admin",

@@ -32,7 +32,8 @@ SWEEP_EVERY_SECONDS = 30
 RECONCILE_EVERY_SECONDS = 300
 #: When beat recomputes every statistic from the raw records: 03:00 in Asia/Shanghai
 #: (beat keeps UTC), when no one is at work.
-STATS_RECOMPUTE_AT = crontab(hour=19, minute=0)
+STATS_RECOMPUTE_AT_UTC = (19, 0)
+STATS_RECOMPUTE_AT = crontab(hour=STATS_RECOMPUTE_AT_UTC[0], minute=STATS_RECOMPUTE_AT_UTC[1])
 QUEUES = ("default", "certificates", "stats", "reports", "mail")
 
 

@@ -1,6 +1,7 @@
 """The embedded default's stand-in for beat and the workers (``academy demo``, no
 broker): one daemon thread in the serving process runs the periodic jobs on beat's
-schedule, and the in-process outbox relay (``workers.relay``) drains the outbox, so a
+schedule (settling, the certificate reconciler, the nightly recompute of the
+statistics), and the in-process outbox relay (``workers.relay``) drains the outbox, so a
 course that ends while the demo runs settles, completes and gets its certificates
 without any other service.
 
@@ -14,15 +15,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 
 from courses.db import db
 from courses.services import attendance
-from workers import RECONCILE_EVERY_SECONDS, SETTLE_EVERY_SECONDS, job_context
+from workers import (
+    RECONCILE_EVERY_SECONDS,
+    SETTLE_EVERY_SECONDS,
+    STATS_RECOMPUTE_AT_UTC,
+    job_context,
+)
 
 log = logging.getLogger(__name__)
+DAY = 24 * 3600.0
 
 
 def settle_once(app: Flask) -> attendance.Settlement:
@@ -35,6 +43,27 @@ def settle_once(app: Flask) -> attendance.Settlement:
             return settled
         finally:
             db.session.remove()
+
+
+def recompute_statistics_once(app: Flask) -> dict[str, int]:
+    """One full recompute of the statistics, in its own ``job_context``."""
+    from workers.stats import recompute_once
+
+    with job_context(app):
+        try:
+            return recompute_once()
+        finally:
+            db.session.remove()
+
+
+def seconds_until_recompute(now: datetime | None = None) -> float:
+    """Seconds from ``now`` to the next nightly recompute, beat's hour in UTC."""
+    now = now or datetime.now(UTC)
+    hour, minute = STATS_RECOMPUTE_AT_UTC
+    next_run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if next_run <= now:
+        next_run += timedelta(days=1)
+    return (next_run - now).total_seconds()
 
 
 def reconcile_once(app: Flask) -> dict[str, int]:
@@ -60,8 +89,10 @@ class PeriodicJobs(threading.Thread):
         self.jobs: list[tuple[str, Callable[[Flask], Any], float]] = [
             ("settle", settle_once, interval),
             ("reconcile", reconcile_once, max(interval, RECONCILE_EVERY_SECONDS)),
+            ("recompute statistics", recompute_statistics_once, DAY),
         ]
         self._next = {name: 0.0 for name, _, _ in self.jobs}
+        self._next["recompute statistics"] = time.monotonic() + seconds_until_recompute()
         self._stopped = threading.Event()
 
     def run(self) -> None:

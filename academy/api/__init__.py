@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         materials,
         meeting_reports,
         organisations,
+        stats,
         tokens,
         users,
     )
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         feedback,
         hours,
         certificates,
+        stats,
     ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

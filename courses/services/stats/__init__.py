@@ -12,7 +12,7 @@ figures   the figures of a period by dimension, from the summary tables
 from typing import Any
 
 from courses.services.stats.figures import GROUPS, Figures, Row, figures
-from courses.services.stats.periods import Period, period
+from courses.services.stats.periods import Period, month_label, period
 from courses.services.stats.tallies import recompute_all, refresh_course
 from courses.services.stats.tracking import TOPIC, install, touch
 
@@ -31,6 +31,7 @@ __all__ = [
     "Row",
     "figures",
     "install",
+    "month_label",
     "on_course_changed",
     "period",
     "recompute_all",

@@ -10,6 +10,7 @@ enrolment, a feedback response) are reported by their service with ``touch``.
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -47,14 +48,36 @@ _COUNTED: dict[type, tuple[str, ...]] = {
 }
 
 
+#: The courses each open transaction has already written a row for. A course changed
+#: by several flushes of one transaction gets one row; a savepoint keeps its own set,
+#: so a row rolled back with it is written again by the next change.
+_WRITTEN: WeakKeyDictionary[Any, set[int]] = WeakKeyDictionary()
+
+
 def touch(course_id: int | None) -> None:
     """Report that ``course_id``'s figures changed in this transaction."""
     if course_id is not None:
-        db.session.add(_event(course_id))
+        _write(db.session(), {int(course_id)})
+
+
+def _write(session: Session, course_ids: set[int]) -> None:
+    """One ``stats.course`` row for each course this transaction has none for yet."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        session.add_all(_event(course_id) for course_id in sorted(course_ids))
+        return
+    written: set[int] = set()
+    outer = transaction
+    while outer is not None:
+        written |= _WRITTEN.get(outer, set())
+        outer = outer.parent
+    new = sorted(course_ids - written)
+    _WRITTEN.setdefault(transaction, set()).update(new)
+    session.add_all(_event(course_id) for course_id in new)
 
 
 def _event(course_id: int) -> OutboxEvent:
-    return OutboxEvent(topic=TOPIC, payload={"course_id": int(course_id)})
+    return OutboxEvent(topic=TOPIC, payload={"course_id": course_id})
 
 
 def _learner_courses(connection: Any, user_ids: set[int]) -> set[int]:
@@ -105,8 +128,9 @@ def changed_courses(session: Session) -> set[int]:
 
 
 def _after_flush(session: Session, flush_context: object) -> None:
-    for course_id in sorted(changed_courses(session)):
-        session.add(_event(course_id))
+    courses = changed_courses(session)
+    if courses:
+        _write(session, courses)
 
 
 def install() -> None:
